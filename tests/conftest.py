@@ -1,0 +1,19 @@
+"""Shared test fixtures: where the real datasets are, and a skip when they are absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("EDSTUDY_SHARED_DATA", ROOT.parent / "shared" / "data" / "real"))
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """``../shared/data/real`` beside the project; skip with the reason when it is not there."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the shared real datasets, not found at {SHARED_DATA}")
+    return SHARED_DATA
