@@ -1,0 +1,42 @@
+# edstudy: the two commands a new user needs are `make report` and `make test`.
+# Both create .venv with the package and all its extras when it is missing or out of date.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+REPORTS ?= reports
+PYTEST_ARGS ?=
+
+.PHONY: install test report bench dashboard lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -q -e '.[all,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Whole test suite (fast part): unit tests, loaders on ../shared/data, notebooks under nbval.
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## Main job: the full simulated study, executed notebooks exported as HTML under reports/.
+report: $(STAMP)
+	$(BIN)/edstudy report --out $(REPORTS)
+
+## Slow checks and benchmarks (numbers go into benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/python benchmarks/run_all.py
+
+## Teacher dashboard served with Voila on http://127.0.0.1:8866
+dashboard: $(STAMP)
+	$(BIN)/voila notebooks/06_teacher_dashboard.ipynb --port=8866 --Voila.ip=127.0.0.1
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(REPORTS) .pytest_cache build dist src/*.egg-info
