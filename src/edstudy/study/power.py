@@ -1,0 +1,658 @@
+"""Statistical power, minimum detectable effect size and sample size, analytic and simulated.
+
+Analytic designs (effect sizes in standard-deviation units of the outcome)
+--------------------------------------------------------------------------
+The formulas are those of Bloom (2005, 2006) as tabulated in PowerUp! (Dong & Maynard 2013) and
+implemented in the R package PowerUpR; the names of that tool are given in brackets.
+
+- :class:`IndividualDesign` [IRA]: students randomized individually, ``n`` in total,
+  ``SE = sqrt((1 - R2) / (P (1 - P) n))``, ``df = n - g - 2``.
+- :class:`ClusterDesign` [CRA2_2r]: ``J`` clusters (classes or schools) of ``n`` students
+  randomized whole,
+  ``SE = sqrt(rho (1 - R2_2) / (P (1 - P) J) + (1 - rho)(1 - R2_1) / (P (1 - P) J n))``,
+  ``df = J - g - 2``.
+- :class:`ThreeLevelDesign` [CRA3_3r]: ``K`` schools of ``J`` classes of ``n`` students, schools
+  randomized,
+  ``SE = sqrt(rho3 (1 - R2_3) / (P(1-P) K) + rho2 (1 - R2_2) / (P(1-P) K J)
+  + (1 - rho2 - rho3)(1 - R2_1) / (P(1-P) K J n))``, ``df = K - g - 2``.
+
+``rho`` are intraclass correlations, ``R2_k`` the share of the level-``k`` variance explained by
+covariates (e.g. the pretest), ``P`` the share of units treated and ``g`` the number of covariates
+at the randomized level. The degrees of freedom count *clusters*, not students: that is where the
+t multipliers below matter.
+
+- :func:`mdes` uses the multiplier ``M = t(1 - alpha/2, df) + t(power, df)`` (two-sided;
+  ``t(1 - alpha, df)`` one-sided): ``MDES = M * SE`` (Bloom 2005; PowerUp!).
+- :func:`power` uses the noncentral t: ``1 - T(t_crit; df, lambda) + T(-t_crit; df, lambda)``
+  with ``lambda = effect / SE`` (PowerUpR; Optimal Design).
+- :func:`sample_size` returns the smallest whole number of units (students, clusters or
+  schools) whose :func:`mdes` is at most the target effect. PowerUpR's ``mrss`` functions solve
+  the same equation but round the solution to the *nearest* whole number, so they can answer one
+  unit fewer (e.g. ``J = 20`` for an effect of 0.629 whose MDES at ``J = 20`` is 0.62901); we
+  round up so that the returned design does reach the target.
+
+The two approximations agree closely but are not exact inverses: the power at the MDES is
+within about half a percentage point of the target for ``df >= 10``.
+
+Simulated power
+---------------
+:func:`simulated_power` runs any data generator and any analysis many times and reports the
+share of p-values below ``alpha`` with a Clopper-Pearson interval, so designs the formulas do not
+cover (attrition, unequal clusters, BKT-simulated cohorts, mixed-model analyses) can be checked.
+
+References
+----------
+Bloom, H. S. (2005). Randomizing groups to evaluate place-based programs. In H. S. Bloom (Ed.),
+*Learning More from Social Experiments*, 115-172. Russell Sage Foundation.
+Bloom, H. S. (2006). The core analytics of randomized experiments for social research. MDRC.
+Dong, N., & Maynard, R. (2013). PowerUp!: A tool for calculating minimum detectable effect sizes
+and minimum required sample sizes for experimental and quasi-experimental design studies.
+*Journal of Research on Educational Effectiveness*, 6(1), 24-67.
+Bulus, M., Dong, N., Kelcey, B., & Spybrook, J. (2021). PowerUpR: Power analysis tools for
+multilevel randomized experiments. R package version 1.1.0.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "IndividualDesign",
+    "ClusterDesign",
+    "ThreeLevelDesign",
+    "Design",
+    "PowerEstimate",
+    "multiplier",
+    "power",
+    "mdes",
+    "sample_size",
+    "simulated_power",
+]
+
+
+def _check_unit(name: str, value: float, *, upper_open: bool = True) -> None:
+    ok = 0.0 <= value < 1.0 if upper_open else 0.0 <= value <= 1.0
+    if not ok:
+        bound = "[0, 1)" if upper_open else "[0, 1]"
+        raise ValueError(f"{name} must be in {bound}, got {value}")
+
+
+def _check_share(p_treated: float) -> None:
+    if not 0.0 < p_treated < 1.0:
+        raise ValueError(f"p_treated must be strictly between 0 and 1, got {p_treated}")
+
+
+def _check_covariates(n_covariates: int) -> None:
+    if n_covariates < 0 or int(n_covariates) != n_covariates:
+        raise ValueError(f"n_covariates must be a whole number >= 0, got {n_covariates}")
+
+
+@dataclass(frozen=True)
+class IndividualDesign:
+    """Students randomized individually [PowerUp! IRA].
+
+    Parameters
+    ----------
+    n : int
+        Students in both arms together.
+    r2 : float
+        Share of the outcome variance explained by covariates (e.g. pretest ``R^2``).
+    p_treated : float
+        Share of students assigned to treatment.
+    n_covariates : int
+        Covariates in the analysis model (``g``).
+    """
+
+    n: int
+    r2: float = 0.0
+    p_treated: float = 0.5
+    n_covariates: int = 0
+
+    def __post_init__(self) -> None:
+        _check_unit("r2", self.r2)
+        _check_share(self.p_treated)
+        _check_covariates(self.n_covariates)
+        if self.df < 1:
+            raise ValueError(
+                f"too few students: an individual design with n={self.n} and "
+                f"{self.n_covariates} covariate(s) has {self.df} degrees of freedom (n - g - 2); "
+                f"it needs n >= {self.n_covariates + 3}"
+            )
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom ``n - g - 2``."""
+        return self.n - self.n_covariates - 2
+
+    @property
+    def standard_error(self) -> float:
+        """Standard error of the impact estimate in effect-size units."""
+        p = self.p_treated
+        return math.sqrt((1.0 - self.r2) / (p * (1.0 - p) * self.n))
+
+    @property
+    def design_effect(self) -> float:
+        """Variance relative to an individually randomized trial without covariates: ``1 - R2``."""
+        return 1.0 - self.r2
+
+    @property
+    def effective_sample_size(self) -> float:
+        """``n / design_effect``."""
+        return self.n / self.design_effect
+
+
+@dataclass(frozen=True)
+class ClusterDesign:
+    """Whole clusters (classes or schools) randomized, two levels [PowerUp! CRA2_2r].
+
+    Parameters
+    ----------
+    n_clusters : int
+        Clusters in both arms together (``J``).
+    cluster_size : float
+        Students per cluster (``n``; the mean when sizes vary).
+    icc : float
+        Intraclass correlation of the outcome (``rho``).
+    r2_level1, r2_level2 : float
+        Shares of the within-cluster and between-cluster variance explained by covariates.
+    p_treated : float
+        Share of clusters assigned to treatment.
+    n_covariates : int
+        Cluster-level covariates in the analysis model (``g``).
+    """
+
+    n_clusters: int
+    cluster_size: float
+    icc: float
+    r2_level1: float = 0.0
+    r2_level2: float = 0.0
+    p_treated: float = 0.5
+    n_covariates: int = 0
+
+    def __post_init__(self) -> None:
+        _check_unit("icc", self.icc)
+        _check_unit("r2_level1", self.r2_level1)
+        _check_unit("r2_level2", self.r2_level2)
+        _check_share(self.p_treated)
+        _check_covariates(self.n_covariates)
+        if self.cluster_size < 1:
+            raise ValueError(f"cluster_size must be >= 1, got {self.cluster_size}")
+        if self.df < 1:
+            raise ValueError(
+                f"too few clusters: a two-level cluster design with {self.n_clusters} clusters "
+                f"and {self.n_covariates} covariate(s) has {self.df} degrees of freedom "
+                f"(J - g - 2); it needs at least {self.n_covariates + 3} clusters"
+            )
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom ``J - g - 2``."""
+        return self.n_clusters - self.n_covariates - 2
+
+    @property
+    def standard_error(self) -> float:
+        """Standard error of the impact estimate in effect-size units."""
+        pq = self.p_treated * (1.0 - self.p_treated)
+        j, n, rho = self.n_clusters, self.cluster_size, self.icc
+        return math.sqrt(
+            rho * (1.0 - self.r2_level2) / (pq * j)
+            + (1.0 - rho) * (1.0 - self.r2_level1) / (pq * j * n)
+        )
+
+    @property
+    def design_effect(self) -> float:
+        """Variance relative to individual randomization of ``J n`` students without covariates.
+
+        ``n rho (1 - R2_2) + (1 - rho)(1 - R2_1)``; ``1 + (n - 1) rho`` without covariates.
+        """
+        n, rho = self.cluster_size, self.icc
+        return n * rho * (1.0 - self.r2_level2) + (1.0 - rho) * (1.0 - self.r2_level1)
+
+    @property
+    def effective_sample_size(self) -> float:
+        """``J n / design_effect``."""
+        return self.n_clusters * self.cluster_size / self.design_effect
+
+
+@dataclass(frozen=True)
+class ThreeLevelDesign:
+    """Schools randomized, students in classes in schools [PowerUp! CRA3_3r].
+
+    Parameters
+    ----------
+    n_schools : int
+        Schools in both arms together (``K``).
+    classes_per_school : float
+        Classes per school (``J``).
+    class_size : float
+        Students per class (``n``).
+    icc_school, icc_class : float
+        Shares of the outcome variance between schools (``rho3``) and between classes within
+        schools (``rho2``).
+    r2_level1, r2_level2, r2_level3 : float
+        Shares of the student-, class- and school-level variance explained by covariates.
+    p_treated : float
+        Share of schools assigned to treatment.
+    n_covariates : int
+        School-level covariates in the analysis model (``g``).
+    """
+
+    n_schools: int
+    classes_per_school: float
+    class_size: float
+    icc_school: float
+    icc_class: float
+    r2_level1: float = 0.0
+    r2_level2: float = 0.0
+    r2_level3: float = 0.0
+    p_treated: float = 0.5
+    n_covariates: int = 0
+
+    def __post_init__(self) -> None:
+        _check_unit("icc_school", self.icc_school)
+        _check_unit("icc_class", self.icc_class)
+        if self.icc_school + self.icc_class >= 1.0:
+            raise ValueError(
+                f"icc_school + icc_class must be < 1, got {self.icc_school + self.icc_class}"
+            )
+        for name in ("r2_level1", "r2_level2", "r2_level3"):
+            _check_unit(name, getattr(self, name))
+        _check_share(self.p_treated)
+        _check_covariates(self.n_covariates)
+        if self.classes_per_school < 1 or self.class_size < 1:
+            raise ValueError(
+                "classes_per_school and class_size must be >= 1, got "
+                f"{self.classes_per_school} and {self.class_size}"
+            )
+        if self.df < 1:
+            raise ValueError(
+                f"too few clusters: a three-level design with {self.n_schools} schools and "
+                f"{self.n_covariates} covariate(s) has {self.df} degrees of freedom (K - g - 2); "
+                f"it needs at least {self.n_covariates + 3} schools"
+            )
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom ``K - g - 2``."""
+        return self.n_schools - self.n_covariates - 2
+
+    @property
+    def standard_error(self) -> float:
+        """Standard error of the impact estimate in effect-size units."""
+        pq = self.p_treated * (1.0 - self.p_treated)
+        k, j, n = self.n_schools, self.classes_per_school, self.class_size
+        rho3, rho2 = self.icc_school, self.icc_class
+        return math.sqrt(
+            rho3 * (1.0 - self.r2_level3) / (pq * k)
+            + rho2 * (1.0 - self.r2_level2) / (pq * k * j)
+            + (1.0 - rho2 - rho3) * (1.0 - self.r2_level1) / (pq * k * j * n)
+        )
+
+    @property
+    def design_effect(self) -> float:
+        """Variance relative to individual randomization of ``K J n`` students, no covariates."""
+        j, n = self.classes_per_school, self.class_size
+        rho3, rho2 = self.icc_school, self.icc_class
+        return (
+            rho3 * (1.0 - self.r2_level3) * j * n
+            + rho2 * (1.0 - self.r2_level2) * n
+            + (1.0 - rho2 - rho3) * (1.0 - self.r2_level1)
+        )
+
+    @property
+    def effective_sample_size(self) -> float:
+        """``K J n / design_effect``."""
+        return self.n_schools * self.classes_per_school * self.class_size / self.design_effect
+
+
+Design = IndividualDesign | ClusterDesign | ThreeLevelDesign
+
+_UNIT_FIELD = {IndividualDesign: "n", ClusterDesign: "n_clusters", ThreeLevelDesign: "n_schools"}
+
+
+def _check_design(design: object) -> None:
+    if not isinstance(design, IndividualDesign | ClusterDesign | ThreeLevelDesign):
+        raise TypeError(
+            "design must be an IndividualDesign, ClusterDesign or ThreeLevelDesign, got "
+            f"{type(design).__name__}"
+        )
+
+
+def _check_alpha_power(alpha: float, target: float | None = None) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha}")
+    if target is not None and not 0.0 < target < 1.0:
+        raise ValueError(f"power must be strictly between 0 and 1, got {target}")
+
+
+def multiplier(
+    df: float, *, power: float = 0.80, alpha: float = 0.05, two_sided: bool = True
+) -> float:
+    """Bloom's MDES multiplier ``M = t(1 - alpha/2, df) + t(power, df)``.
+
+    For ``power < 0.5`` it is ``t_crit - t(1 - power, df)``, as in PowerUp!. With ``df = inf``
+    it is the normal-theory ``1.96 + 0.84 = 2.80`` (two-sided 0.05, power 0.80).
+    """
+    _check_alpha_power(alpha, power)
+    q = 1.0 - alpha / 2.0 if two_sided else 1.0 - alpha
+    t1 = float(stats.t.ppf(q, df)) if math.isfinite(df) else float(stats.norm.ppf(q))
+    t2 = abs(float(stats.t.ppf(power, df)) if math.isfinite(df) else float(stats.norm.ppf(power)))
+    return t1 + t2 if power >= 0.5 else t1 - t2
+
+
+def power(design: Design, effect: float, *, alpha: float = 0.05, two_sided: bool = True) -> float:
+    """Power to detect ``effect`` (in SD units) with a t test on ``design.df`` degrees of freedom.
+
+    ``1 - T(t_crit; df, lambda) + T(-t_crit; df, lambda)`` with ``lambda = effect / SE``
+    (noncentral t; one-sided drops the second term).
+
+    Parameters
+    ----------
+    design : IndividualDesign, ClusterDesign or ThreeLevelDesign
+    effect : float
+        True standardized effect.
+    alpha : float
+        Type I error rate.
+    two_sided : bool
+        Two-sided test (default) or one-sided in the direction of ``effect``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(power(IndividualDesign(n=128), 0.5), 3)  # 64 per group, d = 0.5
+    0.801
+    """
+    _check_design(design)
+    _check_alpha_power(alpha)
+    lam = abs(effect) / design.standard_error
+    df = design.df
+    if two_sided:
+        crit = float(stats.t.ppf(1.0 - alpha / 2.0, df))
+        return float(stats.nct.sf(crit, df, lam) + stats.nct.cdf(-crit, df, lam))
+    crit = float(stats.t.ppf(1.0 - alpha, df))
+    return float(stats.nct.sf(crit, df, lam))
+
+
+def mdes(
+    design: Design, *, power: float = 0.80, alpha: float = 0.05, two_sided: bool = True
+) -> float:
+    """Minimum detectable effect size ``M(df) * SE`` (Bloom 2005; PowerUp!).
+
+    Parameters
+    ----------
+    design : IndividualDesign, ClusterDesign or ThreeLevelDesign
+    power : float
+        Target power.
+    alpha : float
+        Type I error rate.
+    two_sided : bool
+        Two-sided test (default).
+
+    Returns
+    -------
+    float
+        The MDES in standard-deviation units.
+
+    Examples
+    --------
+    >>> round(mdes(ClusterDesign(n_clusters=20, cluster_size=15, icc=0.17)), 3)
+    0.629
+    """
+    _check_design(design)
+    return (
+        multiplier(design.df, power=power, alpha=alpha, two_sided=two_sided) * design.standard_error
+    )
+
+
+def sample_size(
+    design: Design,
+    effect: float,
+    *,
+    power: float = 0.80,
+    alpha: float = 0.05,
+    two_sided: bool = True,
+    solve_for: str | None = None,
+    max_value: int = 10_000_000,
+) -> int:
+    """Smallest whole number of units for which the MDES is at most ``effect``.
+
+    Parameters
+    ----------
+    design : IndividualDesign, ClusterDesign or ThreeLevelDesign
+        The design; the field named by ``solve_for`` is replaced, the others are kept.
+    effect : float
+        Target standardized effect (> 0).
+    power, alpha, two_sided
+        As in :func:`mdes`.
+    solve_for : str, optional
+        Field to solve for. Default: the randomized unit (``"n"`` for an individual design,
+        ``"n_clusters"`` for a two-level, ``"n_schools"`` for a three-level design). Other whole
+        fields can be solved for too, e.g. ``"cluster_size"``.
+    max_value : int
+        Search limit.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        The target cannot be reached, e.g. more students per cluster cannot make up for too few
+        clusters; the message gives the MDES reached at ``max_value``.
+
+    Examples
+    --------
+    >>> sample_size(ClusterDesign(n_clusters=4, cluster_size=15, icc=0.17), 0.63)
+    20
+    """
+    _check_design(design)
+    if not effect > 0:
+        raise ValueError(f"effect must be > 0, got {effect}")
+    field_name = solve_for or _UNIT_FIELD[type(design)]
+    names = {f.name for f in fields(design)}
+    if field_name not in names:
+        raise ValueError(
+            f"solve_for must be a field of {type(design).__name__} ({sorted(names)}), "
+            f"got {field_name!r}"
+        )
+
+    def mdes_at(value: int) -> float:
+        try:
+            candidate = replace(design, **{field_name: value})
+        except ValueError:
+            return math.inf
+        return mdes(candidate, power=power, alpha=alpha, two_sided=two_sided)
+
+    hi = 1
+    while mdes_at(hi) > effect:
+        if hi >= max_value:
+            reached = mdes_at(max_value)
+            raise ValueError(
+                f"cannot reach an MDES of {effect} by increasing {field_name}: with "
+                f"{field_name}={max_value} the MDES is still {reached:.4f}"
+            )
+        hi = min(hi * 2, max_value)
+    lo = hi // 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if mdes_at(mid) <= effect:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PowerEstimate:
+    """Monte Carlo power: the share of simulated p-values below ``alpha``.
+
+    Attributes
+    ----------
+    power : float
+        ``n_rejected / n_sims``.
+    ci_low, ci_high : float
+        Clopper-Pearson (exact binomial) interval at ``confidence``.
+    n_sims, n_rejected, n_failed : int
+        Simulations run, p-values below ``alpha``, and analyses that returned NaN (counted as not
+        rejected).
+    alpha, confidence : float
+    seed : int or None
+        The seed given (``None`` when a Generator or no seed was passed).
+    p_values : ndarray, shape (n_sims,)
+        Every p-value, in simulation order (not compared, not shown).
+    """
+
+    power: float
+    ci_low: float
+    ci_high: float
+    n_sims: int
+    n_rejected: int
+    n_failed: int
+    alpha: float
+    confidence: float
+    seed: int | None
+    p_values: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def monte_carlo_se(self) -> float:
+        """``sqrt(power (1 - power) / n_sims)``."""
+        return math.sqrt(self.power * (1.0 - self.power) / self.n_sims)
+
+    def __str__(self) -> str:
+        pct = round(100 * self.confidence)
+        text = (
+            f"simulated power {self.power:.3f} [{pct}% CI {self.ci_low:.3f}, {self.ci_high:.3f}] "
+            f"from {self.n_sims} simulations (alpha {self.alpha})"
+        )
+        if self.n_failed:
+            text += f"; {self.n_failed} analyses returned NaN and count as not significant"
+        return text
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row tidy table (``term = "power"``)."""
+        return pd.DataFrame(
+            [
+                {
+                    "term": "power",
+                    "estimate": self.power,
+                    "std_error": self.monte_carlo_se,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "p_value": np.nan,
+                    "n_sims": self.n_sims,
+                    "n_rejected": self.n_rejected,
+                    "n_failed": self.n_failed,
+                    "alpha": self.alpha,
+                }
+            ]
+        )
+
+
+def _child_generators(
+    seed: int | np.random.Generator | np.random.SeedSequence | None, n: int
+) -> list[np.random.Generator]:
+    if isinstance(seed, np.random.Generator):
+        return list(seed.spawn(n))
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return [np.random.default_rng(child) for child in sequence.spawn(n)]
+
+
+def simulated_power(
+    simulate: Callable[[np.random.Generator], pd.DataFrame],
+    analyze: Callable[[pd.DataFrame], float],
+    *,
+    n_sims: int = 1000,
+    seed: int | np.random.Generator | np.random.SeedSequence | None = None,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    progress: bool = False,
+) -> PowerEstimate:
+    """Power by simulation: generate, analyse, count p-values below ``alpha``.
+
+    Parameters
+    ----------
+    simulate : callable
+        ``simulate(rng) -> DataFrame`` draws one data set (e.g. an outcomes table) using only the
+        Generator it is given.
+    analyze : callable
+        ``analyze(frame) -> float`` returns the p-value of the test of interest, e.g.
+        ``lambda df: mixed_model(df, ...).treatment_effect["p_value"]``.
+    n_sims : int
+        Number of simulated data sets.
+    seed : int, SeedSequence or Generator, optional
+        Simulation ``i`` uses the ``i``-th child of ``SeedSequence(seed)`` (or
+        ``Generator.spawn``), so results do not depend on how the work is split or ordered.
+    alpha : float
+        Significance level.
+    confidence : float
+        Level of the Clopper-Pearson interval of the power.
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    PowerEstimate
+
+    Raises
+    ------
+    ValueError
+        ``analyze`` returned a value outside ``[0, 1]`` (it must return a p-value).
+    """
+    if int(n_sims) != n_sims or n_sims < 1:
+        raise ValueError(f"n_sims must be a whole number >= 1, got {n_sims}")
+    _check_alpha_power(alpha)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    generators = _child_generators(seed, int(n_sims))
+    iterator: Any = range(int(n_sims))
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="simulated power", unit="sim")
+    p_values = np.empty(int(n_sims))
+    for i in iterator:
+        frame = simulate(generators[i])
+        p = float(analyze(frame))
+        if not (math.isnan(p) or 0.0 <= p <= 1.0):
+            raise ValueError(f"analyze must return a p-value in [0, 1], got {p} in simulation {i}")
+        p_values[i] = p
+    failed = int(np.isnan(p_values).sum())
+    if failed:
+        warnings.warn(
+            f"{failed} of {n_sims} analyses returned NaN; they count as not significant",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    rejected = int(np.sum(p_values[~np.isnan(p_values)] < alpha))
+    ci = stats.binomtest(rejected, int(n_sims)).proportion_ci(
+        confidence_level=confidence, method="exact"
+    )
+    return PowerEstimate(
+        power=rejected / n_sims,
+        ci_low=float(ci.low),
+        ci_high=float(ci.high),
+        n_sims=int(n_sims),
+        n_rejected=rejected,
+        n_failed=failed,
+        alpha=alpha,
+        confidence=confidence,
+        seed=seed if isinstance(seed, int) else None,
+        p_values=p_values,
+    )
