@@ -73,9 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``edstudy`` console script."""
+    """Entry point of the ``edstudy`` console script.
+
+    Bad input (a study or rule file with an error, a table that fails the schema, a missing file)
+    is reported as one readable ``error:`` message with exit status 2, not a traceback.
+    """
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
