@@ -6,7 +6,8 @@ parameters it ran with, the edstudy version and git commit, and the versions of 
 produce its numbers. ``index.html`` links the reports. Two runs with the same parameters give the
 same tables, because every notebook seeds its randomness from its parameters.
 
-Parameter profiles: each notebook's ``parameters`` cell holds *small* defaults that keep CI fast;
+Every notebook gets the parameter ``report_mode=True`` (its interactive widgets are then replaced
+by static figures and tables). Parameter profiles: each notebook's ``parameters`` cell holds *small* defaults that keep CI fast;
 ``notebooks/profiles.yaml`` documents the *full* settings that ``make report`` uses.
 """
 
@@ -246,7 +247,11 @@ def build_reports(
     commit = _git_commit(nb_dir)
     results = []
     for notebook in find_notebooks(nb_dir, only):
-        params = {**overrides.get(notebook.stem, {}), **dict((parameters or {}).get(notebook.stem, {}))}
+        params = {
+            "report_mode": True,  # notebooks show static figures, no widget-only content
+            **overrides.get(notebook.stem, {}),
+            **dict((parameters or {}).get(notebook.stem, {})),
+        }
         executed = out / notebook.name
         start = time.perf_counter()
         print(f"running {notebook.name} {json.dumps(params, default=str) if params else ''}", flush=True)
