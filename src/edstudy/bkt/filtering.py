@@ -11,7 +11,9 @@ import numpy as np
 __all__ = ["update_mastery", "p_correct"]
 
 
-def p_correct(p_mastered: np.ndarray, guess: np.ndarray | float, slip: np.ndarray | float) -> np.ndarray:
+def p_correct(
+    p_mastered: np.ndarray, guess: np.ndarray | float, slip: np.ndarray | float
+) -> np.ndarray:
     """Probability of a correct answer given P(mastered): ``p (1 - slip) + (1 - p) guess``."""
     p = np.asarray(p_mastered, dtype=float)
     return p * (1.0 - slip) + (1.0 - p) * guess
