@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Whole test suite (fast part): unit tests, loaders on ../shared/data, notebooks under nbval.
+NBVAL := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(NBVAL) tests notebooks $(PYTEST_ARGS)
 
 ## Main job: the full simulated study, executed notebooks exported as HTML under reports/.
 report: $(STAMP)

@@ -30,6 +30,7 @@ from edstudy.sim.strategies import (
     builtin_strategy,
     load_strategy,
     strategy_from_dict,
+    strategy_from_text,
 )
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "parse_condition",
     "simulate",
     "strategy_from_dict",
+    "strategy_from_text",
 ]

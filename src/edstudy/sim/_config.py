@@ -134,7 +134,17 @@ def load_yaml(path: str | Path) -> tuple[Any, Source]:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"file not found: {p}", file=str(p))
-    text = p.read_text(encoding="utf-8")
+    return parse_yaml(p.read_text(encoding="utf-8"), name=str(p))
+
+
+def parse_yaml(text: str, *, name: str) -> tuple[Any, Source]:
+    """Parse YAML (or JSON) text, keeping line numbers; ``name`` is what errors call it.
+
+    Raises
+    ------
+    ConfigError
+        When the text is not valid YAML (with the line of the syntax error).
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -142,8 +152,8 @@ def load_yaml(path: str | Path) -> tuple[Any, Source]:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(f"not valid YAML: {problem}", file=str(p), line=line) from None
-    return data, Source(name=str(p), node=node)
+        raise ConfigError(f"not valid YAML: {problem}", file=name, line=line) from None
+    return data, Source(name=name, node=node)
 
 
 def check_keys(

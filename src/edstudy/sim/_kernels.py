@@ -25,6 +25,7 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
     best,
     act_mult,
     learn_log,
+    forget,
     meshing,
     prereq,
     penalty,
@@ -97,9 +98,11 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
             if prereq[k, q] and not known[i, q]:
                 rate *= penalty
                 break
-        p_learn = -np.expm1(rate * learn_log[k])
+        p_learn = -np.expm1(rate * learn_log[i, k])
         if not kn and u[1, j] < p_learn:
             known[i, k] = True
+        elif kn and u[1, j] < forget[i, k]:  # u[1] is unused for a known skill
+            known[i, k] = False
         if kn:
             over[i] += 1
         # the log row

@@ -12,7 +12,10 @@ What one opportunity is (ground truth, standard BKT so :mod:`edstudy.bkt` can re
     ``1 - (1 - learn)^r`` where ``learn`` is the skill's rate and
     ``r = learning_speed * activity.learn_multiplier * (1 + meshing_effect if the activity is the
     student's true best medium) * (prerequisite_penalty if a prerequisite is not truly known)``.
-    No forgetting. The tutor updates its mastery estimate with :func:`edstudy.bkt.update_mastery`
+    No forgetting, unless the cohort carries ``forget`` (cohorts drawn from a fitted forgets
+    model): then a known skill is forgotten with that probability after an opportunity on it.
+    A cohort's ``learn`` (n, K), when given, replaces the skill's rate per student. The tutor
+    updates its mastery estimate with :func:`edstudy.bkt.update_mastery`
     using the curriculum's tutor parameters.
 
 The response log (one row per practice opportunity, all scored)
@@ -138,7 +141,11 @@ class _State:
         self.rng = rng
         self.budget_s = float(budget.minutes) * 60.0
         bkt = curriculum.bkt_arrays()
-        self.learn_log = np.log1p(-np.clip(bkt["learn"], 0.0, 1 - 1e-12))  # log(1 - learn), (K,)
+        learn = bkt["learn"] if cohort.learn is None else cohort.learn
+        learn = np.broadcast_to(np.clip(learn, 0.0, 1 - 1e-12), (n, k))
+        self.learn_log = np.ascontiguousarray(np.log1p(-learn))  # log(1 - learn), (n, K)
+        forget = np.zeros((n, k)) if cohort.forget is None else cohort.forget
+        self.forget = np.ascontiguousarray(forget, dtype=float)  # P(forget), (n, K)
         tutor = curriculum.tutor_arrays()
         self.t_prior, self.t_learn, self.t_guess, self.t_slip = (
             np.ascontiguousarray(tutor[x]) for x in ("prior", "learn", "guess", "slip")
@@ -352,6 +359,7 @@ class _State:
             s.best,
             s.act_mult,
             s.learn_log,
+            s.forget,
             float(spec.meshing_effect),
             s.prereq,
             float(s.penalty),

@@ -198,6 +198,14 @@ class Cohort:
     time_multiplier : float (n,)
     media : tuple of str
     spec : PopulationSpec
+    learn : float (n, K) or None
+        Per-student per-skill P(learn) per opportunity replacing the curriculum's skill rate in
+        the engine (``learning_speed``, activity multipliers, meshing and prerequisites still
+        scale it); None uses the curriculum's rates. Set by cohorts drawn from fitted models
+        (:mod:`edstudy.sim.from_model`), whose individualized students have their own rates.
+    forget : float (n, K) or None
+        Per-student per-skill P(forget) of a known skill after each opportunity on it (the BKT
+        forgets model); None means no forgetting.
     """
 
     student_id: np.ndarray
@@ -217,6 +225,8 @@ class Cohort:
     time_multiplier: np.ndarray
     media: tuple[str, ...]
     spec: PopulationSpec
+    learn: np.ndarray | None = None
+    forget: np.ndarray | None = None
 
     _ARRAYS = (
         "student_id class_id school_id ability known0 p_known0 learning_speed guess slip "
@@ -233,6 +243,17 @@ class Cohort:
             object.__setattr__(self, name, a)
         if len(np.unique(self.student_id)) != n:
             raise ValueError("cohort student_id values must be unique")
+        for name in ("learn", "forget"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            a = np.array(v, dtype=float, copy=True)
+            if a.shape != self.known0.shape or not np.all((a >= 0) & (a <= 1)):
+                raise ValueError(
+                    f"cohort {name} must be probabilities of shape {self.known0.shape}"
+                )
+            a.flags.writeable = False
+            object.__setattr__(self, name, a)
 
     @property
     def n_students(self) -> int:
@@ -248,6 +269,9 @@ class Cohort:
         if idx.dtype == bool:
             idx = np.flatnonzero(idx)
         kwargs = {name: getattr(self, name)[idx] for name in self._ARRAYS}
+        for name in ("learn", "forget"):
+            v = getattr(self, name)
+            kwargs[name] = None if v is None else v[idx]
         return Cohort(**kwargs, media=self.media, spec=self.spec)
 
     def with_spec(self, spec: PopulationSpec) -> Cohort:
@@ -257,7 +281,9 @@ class Cohort:
         that differ only in ``meshing_effect`` can be compared on identical students.
         """
         kwargs = {name: getattr(self, name) for name in self._ARRAYS}
-        return Cohort(**kwargs, media=self.media, spec=spec)
+        return Cohort(
+            **kwargs, media=self.media, spec=spec, learn=self.learn, forget=self.forget
+        )
 
 
 def draw_cohort(

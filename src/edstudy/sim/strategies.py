@@ -54,7 +54,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from edstudy.sim._config import ConfigError, Source, check_keys, load_yaml, suggest
+from edstudy.sim._config import ConfigError, Source, check_keys, load_yaml, parse_yaml, suggest
 from edstudy.sim.curriculum import Curriculum, data_path
 from edstudy.sim.rules import (
     STATE_VARIABLES,
@@ -590,9 +590,31 @@ def load_strategy(
     if not p.exists() and str(path) in STRATEGY_NAMES:
         p = data_path(f"strategies/{path}.yaml")
     doc, src = load_yaml(p)
+    return _strategy_from_document(doc, src, functions).with_params(params)
+
+
+def strategy_from_text(
+    text: str,
+    *,
+    name: str = "rules.yaml",
+    functions: Mapping[str, ConditionFunction] | None = None,
+) -> Strategy:
+    """Parse a rule document given as YAML/JSON text (e.g. from an editor) into a Strategy.
+
+    Errors name ``name``, the line, the rule number and the field, as for :func:`load_strategy`.
+    """
+    doc, src = parse_yaml(text, name=name)
+    return _strategy_from_document(doc, src, functions)
+
+
+def _strategy_from_document(
+    doc: Any, src: Source, functions: Mapping[str, ConditionFunction] | None
+) -> Strategy:
     if not isinstance(doc, Mapping):
-        raise ConfigError("a strategy file must be a YAML/JSON mapping with 'rules'", file=str(p))
-    return strategy_from_dict(doc, source=src, functions=functions).with_params(params)
+        raise ConfigError(
+            "a strategy document must be a YAML/JSON mapping with 'rules'", file=src.name
+        )
+    return strategy_from_dict(doc, source=src, functions=functions)
 
 
 def builtin_strategy(name: str, **params: Any) -> Strategy:

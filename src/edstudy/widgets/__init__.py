@@ -1,0 +1,48 @@
+"""ipywidgets front ends of edstudy, built by factories.
+
+Each factory returns a small object with the widget to display (``.widget``), its controls as
+attributes and its rendered state as plain attributes, so tests drive it without a browser
+(``dash.threshold.value = 0.8`` then look at ``dash.snapshot`` or ``dash.flag_count_text``). No
+computation lives here: the widgets call :mod:`edstudy.monitor`, :mod:`edstudy.bkt` and
+:mod:`edstudy.sim`. Importing this package imports ipywidgets; the models never do.
+
+* :func:`teacher_dashboard` – mastery heatmap, flagged students, recommendations, class summary.
+* :func:`study_designer` – cohort, meshing and arms controls; runs a study and shows the comparison.
+* :func:`rule_editor` – a strategy's YAML with live validation, threshold sliders and a sweep.
+* :func:`power_planner` – power curves, MDES and sample size for (cluster) randomized designs.
+* :class:`ProgressBar`, :class:`ErrorBox`, :func:`show_figure`, :func:`figure_png`,
+  :func:`png_image` – the shared pieces.
+"""
+
+from edstudy.widgets.base import (
+    READABLE_ERRORS,
+    ErrorBox,
+    ProgressBar,
+    figure_png,
+    html_table,
+    png_image,
+    show_figure,
+)
+from edstudy.widgets.dashboard import ALL_STUDENTS, TeacherDashboard, teacher_dashboard
+from edstudy.widgets.power_planner import PowerPlanner, power_planner
+from edstudy.widgets.rule_editor import RuleEditor, rule_editor
+from edstudy.widgets.study_designer import StudyDesigner, study_designer
+
+__all__ = [
+    "ALL_STUDENTS",
+    "READABLE_ERRORS",
+    "ErrorBox",
+    "PowerPlanner",
+    "ProgressBar",
+    "RuleEditor",
+    "StudyDesigner",
+    "TeacherDashboard",
+    "figure_png",
+    "html_table",
+    "png_image",
+    "power_planner",
+    "rule_editor",
+    "show_figure",
+    "study_designer",
+    "teacher_dashboard",
+]

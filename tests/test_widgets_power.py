@@ -1,0 +1,197 @@
+"""The power planner widget and the planning tables behind it (edstudy.study.planning)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edstudy.study.planning import (
+    common_designs,
+    describe_design,
+    pilot_estimates,
+    power_curve,
+    sample_size_table,
+    simulate_trial,
+    simulation_check,
+)
+from edstudy.study.power import (
+    ClusterDesign,
+    IndividualDesign,
+    ThreeLevelDesign,
+    mdes,
+    power,
+    sample_size,
+)
+from edstudy.widgets.power_planner import PowerPlanner, power_planner
+
+PNG = b"\x89PNG"
+
+
+@pytest.fixture
+def planner() -> PowerPlanner:
+    return power_planner(n_units=40, cluster_size=25, icc=0.15, r2=0.5, effect=0.25, n_sims=40)
+
+
+def test_initial_state_matches_the_formulas(planner):
+    design = ClusterDesign(
+        n_clusters=40, cluster_size=25, icc=0.15, r2_level1=0.5, r2_level2=0.5, n_covariates=1
+    )
+    assert planner.design == design
+    assert planner.mdes == pytest.approx(mdes(design))
+    assert planner.power == pytest.approx(power(design, 0.25))  # 0.718, PowerUp! CRA2_2r
+    assert planner.required_units == sample_size(design, 0.25)
+    assert planner.message == ""
+    assert planner.figure_png.startswith(PNG)
+    assert "0.718" in planner.result_html.value
+
+
+def test_icc_changes_the_mdes(planner):
+    before = planner.mdes
+    planner.icc.value = 0.2
+    assert planner.mdes > before
+    assert planner.mdes == pytest.approx(
+        mdes(
+            ClusterDesign(
+                n_clusters=40,
+                cluster_size=25,
+                icc=0.2,
+                r2_level1=0.5,
+                r2_level2=0.5,
+                n_covariates=1,
+            )
+        )
+    )
+    planner.r2.value = 0.0
+    assert planner.design.n_covariates == 0
+    planner.effect.value = 0.4
+    assert planner.power == pytest.approx(power(planner.design, 0.4))
+    assert planner.curve["effect"].eq(0.4).all()
+
+
+def test_design_kinds_and_visible_controls(planner):
+    planner.design_kind.value = "three-level"
+    assert isinstance(planner.design, ThreeLevelDesign)
+    assert planner.classes_per_school.layout.display is None
+    assert planner.icc_school.layout.display is None
+    assert planner.n_units.description == "Schools randomized"
+    planner.design_kind.value = "individual"
+    assert isinstance(planner.design, IndividualDesign)
+    assert planner.icc.layout.display == "none"
+    assert planner.cluster_size.layout.display == "none"
+    assert planner.n_units.description == "Students randomized"
+
+
+def test_impossible_settings_show_a_message(planner):
+    planner.n_units.min = 1
+    planner.n_units.value = 3  # 3 clusters, 1 covariate: 0 degrees of freedom
+    assert planner.mdes is None and planner.design is None
+    assert planner.message.startswith("too few clusters: a two-level cluster design with 3")
+    assert planner.errors.widget.layout.display == "block"
+    planner.n_units.value = 30
+    assert planner.message == "" and planner.mdes is not None
+
+
+def test_curve_reaches_the_units_needed(planner):
+    planner.n_units.value = 10
+    planner.r2.value = 0.0
+    planner.effect.value = 0.1  # a small effect needs many classes
+    need = planner.required_units
+    assert need == sample_size(planner.design, 0.1)
+    assert need > 100
+    assert f"{need} classes" in planner.result_html.value
+    values = planner.curve["value"]
+    assert values.is_monotonic_increasing and values.max() >= need
+    assert 10 in set(values)  # the current design is on the curve
+
+
+def test_simulation_check_with_progress(planner):
+    planner.n_units.value = 20
+    check = planner.simulate()
+    assert planner.message == ""
+    assert check is planner.check
+    row = check.iloc[0]
+    assert row["value"] == 20 and row["n_sims"] == 40
+    assert row["analytic"] == pytest.approx(planner.power)
+    assert row["ci_low"] <= row["simulated"] <= row["ci_high"]
+    assert "Simulated power" in planner.check_html.value
+    assert planner.progress.bar.value == planner.progress.bar.max == 40
+    assert not planner.progress.visible
+    planner.icc.value = 0.1  # a new design drops the old check
+    assert planner.check is None and planner.check_html.value == ""
+
+
+# --- planning tables ------------------------------------------------------------------------------
+
+
+def test_simulated_trials_have_the_stated_variance_structure():
+    design = ThreeLevelDesign(
+        n_schools=300,
+        classes_per_school=4,
+        class_size=10,
+        icc_school=0.1,
+        icc_class=0.15,
+        r2_level1=0.5,
+        r2_level2=0.5,
+        r2_level3=0.5,
+        n_covariates=1,
+    )
+    frame = simulate_trial(np.random.default_rng(1), design, 0.0)
+    assert len(frame) == 300 * 4 * 10
+    assert frame["posttest_z"].var() == pytest.approx(1.0, abs=0.05)
+    assert frame.groupby("school_id")["arm"].nunique().eq(1).all()  # schools randomized
+    assert (frame["arm"] == "treatment").mean() == 0.5
+    # variance of school means = rho3 + rho2 / J + rho1 / (J n)
+    expected = 0.1 + 0.15 / 4 + 0.75 / 40
+    assert frame.groupby("school_id")["posttest_z"].mean().var() == pytest.approx(expected, rel=0.2)
+    r = np.corrcoef(frame["pretest_z"], frame["posttest_z"])[0, 1]
+    assert r**2 == pytest.approx(0.5, abs=0.05)
+
+
+def test_simulation_check_agrees_with_the_formula():
+    design = ClusterDesign(
+        n_clusters=20, cluster_size=20, icc=0.1, r2_level1=0.5, r2_level2=0.5, n_covariates=1
+    )
+    calls = []
+    check = simulation_check(
+        design, [12, 30], effect=0.3, n_sims=150, seed=3, step=lambda: calls.append(1)
+    )
+    assert len(calls) == 300
+    assert list(check["value"]) == [12, 30]
+    for row in check.itertuples():
+        assert abs(row.simulated - row.analytic) < 0.13
+    again = simulation_check(design, [12, 30], effect=0.3, n_sims=150, seed=3)
+    assert list(again["simulated"]) == list(check["simulated"])
+
+
+def test_power_curve_and_sample_size_table():
+    design = ClusterDesign(n_clusters=10, cluster_size=25, icc=0.2)
+    curve = power_curve(design, [2, 4, 10, 40], effect=0.3)
+    assert list(curve["value"]) == [4, 10, 40]  # 2 clusters leave no degrees of freedom
+    assert curve["power"].is_monotonic_increasing and curve["mdes"].is_monotonic_decreasing
+    designs = common_designs(iccs=(0.2,), r2=(0.0,))
+    table = sample_size_table(designs, [0.25])
+    assert list(table["unit"]) == ["students", "classes", "schools"]
+    assert table.loc[1, "units"] == sample_size(
+        ClusterDesign(n_clusters=10, cluster_size=25, icc=0.2), 0.25
+    )
+    assert table.loc[1, "students"] == 25 * table.loc[1, "units"]
+    wide = sample_size_table(designs, [0.25, 0.3], wide=True)
+    assert list(wide.columns) == ["design", "effect 0.25", "effect 0.3"]
+    assert wide.iloc[1, 1].endswith("students)")
+    assert describe_design(design) == "two-level, 10 clusters x 25, ICC 0.2"
+
+
+def test_pilot_estimates_recover_the_design():
+    design = ClusterDesign(
+        n_clusters=200, cluster_size=20, icc=0.2, r2_level1=0.4, r2_level2=0.6, n_covariates=1
+    )
+    frame = simulate_trial(np.random.default_rng(2), design, 0.3)
+    pilot = pilot_estimates(
+        frame, treatment="treatment", control="control", outcome="posttest_z", covariate="pretest_z"
+    )
+    assert pilot.icc == pytest.approx(0.2, abs=0.06)
+    assert pilot.r2_level1 == pytest.approx(0.4, abs=0.05)
+    assert pilot.r2_level2 == pytest.approx(0.6, abs=0.2)
+    assert pilot.effect == pytest.approx(0.3, abs=0.1)
+    assert pilot.n_clusters == 200
+    assert pilot.design(40, 20).n_covariates == 1
