@@ -74,7 +74,9 @@ def voila(notebook: Path, timeout: float = 120.0) -> Iterator[str]:
                 break  # the server answered (with an error status): it is up
             except OSError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"voila did not answer on {url} within {timeout:.0f} s") from None
+                    raise TimeoutError(
+                        f"voila did not answer on {url} within {timeout:.0f} s"
+                    ) from None
                 time.sleep(0.5)
         yield url
     finally:

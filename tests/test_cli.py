@@ -12,7 +12,9 @@ def test_bad_study_file_is_one_readable_error(tmp_path, capsys):
     study.write_text("arms:\n  - strategy: nonexistent\n")
     assert main(["run", str(study), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {study}, line 2, field 'arms.0.strategy': strategy file not found")
+    assert err.startswith(
+        f"error: {study}, line 2, field 'arms.0.strategy': strategy file not found"
+    )
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()  # nothing runs half-way
 

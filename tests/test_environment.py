@@ -25,14 +25,16 @@ def _parse(spec: str) -> tuple[str, str | None]:
 def pyproject_requirements() -> dict[str, str | None]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     specs = list(project["dependencies"])
-    for extra, reqs in project["optional-dependencies"].items():
+    for reqs in project["optional-dependencies"].values():
         specs += [r for r in reqs if not r.startswith("edstudy")]
     return dict(_parse(s) for s in specs)
 
 
 def conda_requirements() -> dict[str, str | None]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    specs = [d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))]
+    specs = [
+        d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))
+    ]
     return dict(_parse(s) for s in specs)
 
 

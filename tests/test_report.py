@@ -1,4 +1,4 @@
-"""Report builder: executes notebooks with papermill, exports code-free HTML, reproducible tables."""
+"""Report builder: runs notebooks with papermill, exports code-free HTML, reproducible tables."""
 
 from __future__ import annotations
 
@@ -21,10 +21,15 @@ def write_notebook(folder: Path, name: str = "01_demo.ipynb") -> Path:
         nbformat.v4.new_code_cell(
             "import numpy as np, pandas as pd\n"
             "SECRET_CODE_MARKER = 1\n"
-            "pd.DataFrame(np.random.default_rng(seed).normal(size=(n, 2)), columns=['a', 'b']).round(4)"
+            "rng = np.random.default_rng(seed)\n"
+            "pd.DataFrame(rng.normal(size=(n, 2)), columns=['a', 'b']).round(4)"
         ),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = folder / name
     nbformat.write(nb, path)
     return path
@@ -55,9 +60,13 @@ def test_report_is_code_free_with_provenance_and_reproducible(tmp_path):
 
 def test_unknown_names_and_profiles_are_explained(tmp_path):
     write_notebook(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r"no notebook matches \['99'\]; available: 01_demo"):
+    with pytest.raises(
+        FileNotFoundError, match=r"no notebook matches \['99'\]; available: 01_demo"
+    ):
         find_notebooks(tmp_path, ["99"])
-    with pytest.raises(FileNotFoundError, match="profile 'full' requested but .*profiles.yaml does not exist"):
+    with pytest.raises(
+        FileNotFoundError, match="profile 'full' requested but .*profiles.yaml does not exist"
+    ):
         load_profile(tmp_path, "full")
     (tmp_path / "profiles.yaml").write_text("full: {}\n")
     with pytest.raises(KeyError, match="profile 'huge' is not in"):

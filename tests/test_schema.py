@@ -79,7 +79,9 @@ def test_unscored_activity_rows_are_allowed_in_the_log_but_not_in_sequences():
 
 
 def test_outcomes_validation_messages():
-    out = pd.DataFrame({"student_id": [1, 2, 2], "posttest": [0.5, 1.2, 0.1], "dropped_out": [0, 1, 0]})
+    out = pd.DataFrame(
+        {"student_id": [1, 2, 2], "posttest": [0.5, 1.2, 0.1], "dropped_out": [0, 1, 0]}
+    )
     with pytest.raises(SchemaError) as err:
         validate_outcomes(out)
     assert err.value.problems == [

@@ -38,7 +38,14 @@ def _dashboard(args: argparse.Namespace) -> int:
     from edstudy.report import default_notebook_dir
 
     notebook = default_notebook_dir() / "06_teacher_dashboard.ipynb"
-    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", "--Voila.ip=127.0.0.1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={args.port}",
+        "--Voila.ip=127.0.0.1",
+    ]
     if args.no_browser:
         cmd.append("--no-browser")
     return subprocess.call(cmd)
@@ -54,13 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study described by a YAML file")
     run.add_argument("study", type=Path, help="study YAML, e.g. data/default_study.yaml")
     run.add_argument("--out", type=Path, required=True, help="folder for log, outcomes, summary")
-    run.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    run.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786"
+    )
     run.set_defaults(func=_run)
 
     report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
-    report.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
-    report.add_argument("--profile", default="full", help="parameter profile: full (default) or small")
-    report.add_argument("--notebooks", type=Path, default=None, help="notebook folder (default: repo notebooks/)")
+    report.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output folder (default: reports)"
+    )
+    report.add_argument(
+        "--profile", default="full", help="parameter profile: full (default) or small"
+    )
+    report.add_argument(
+        "--notebooks", type=Path, default=None, help="notebook folder (default: repo notebooks/)"
+    )
     report.add_argument("--only", nargs="*", help="notebook names or number prefixes to run")
     report.add_argument("--quiet", action="store_true", help="no progress bars")
     report.set_defaults(func=_report)

@@ -7,8 +7,9 @@ produce its numbers. ``index.html`` links the reports. Two runs with the same pa
 same tables, because every notebook seeds its randomness from its parameters.
 
 Every notebook gets the parameter ``report_mode=True`` (its interactive widgets are then replaced
-by static figures and tables). Parameter profiles: each notebook's ``parameters`` cell holds *small* defaults that keep CI fast;
-``notebooks/profiles.yaml`` documents the *full* settings that ``make report`` uses.
+by static figures and tables). Parameter profiles: each notebook's ``parameters`` cell holds
+*small* defaults that keep CI fast; ``notebooks/profiles.yaml`` documents the *full* settings
+that ``make report`` uses.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def find_notebooks(directory: Path, only: Iterable[str] | None = None) -> list[P
     if only:
         wanted = list(only)
         chosen = [p for p in notebooks if any(p.stem == w or p.stem.startswith(w) for w in wanted)]
-        unknown = [w for w in wanted if not any(p.stem == w or p.stem.startswith(w) for p in notebooks)]
+        unknown = [
+            w for w in wanted if not any(p.stem == w or p.stem.startswith(w) for p in notebooks)
+        ]
         if unknown:
             names = ", ".join(p.stem for p in notebooks)
             raise FileNotFoundError(f"no notebook matches {unknown}; available: {names}")
@@ -146,7 +149,9 @@ def load_profile(directory: Path, profile: str) -> dict[str, dict[str, Any]]:
         raise FileNotFoundError(f"profile {profile!r} requested but {path} does not exist")
     profiles = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if profile not in profiles:
-        raise KeyError(f"profile {profile!r} is not in {path}; available: small, {', '.join(profiles)}")
+        raise KeyError(
+            f"profile {profile!r} is not in {path}; available: small, {', '.join(profiles)}"
+        )
     return {name: dict(params or {}) for name, params in (profiles[profile] or {}).items()}
 
 
@@ -155,7 +160,9 @@ def _provenance_cell(parameters: Mapping[str, Any], commit: str, profile: str) -
 
     versions = package_versions()
     rows = "\n".join(f"| {k} | {v} |" for k, v in versions.items())
-    params = "\n".join(f"| {k} | `{json.dumps(v, default=str)}` |" for k, v in sorted(parameters.items()))
+    params = "\n".join(
+        f"| {k} | `{json.dumps(v, default=str)}` |" for k, v in sorted(parameters.items())
+    )
     params = params or "| (none) | notebook defaults |"
     text = (
         "## Provenance\n\n"
@@ -166,13 +173,17 @@ def _provenance_cell(parameters: Mapping[str, Any], commit: str, profile: str) -
     return nbformat.v4.new_markdown_cell(text)
 
 
-def _export_html(executed: Path, target: Path, parameters: Mapping[str, Any], commit: str, profile: str) -> None:
+def _export_html(
+    executed: Path, target: Path, parameters: Mapping[str, Any], commit: str, profile: str
+) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
     nb.cells.append(_provenance_cell(parameters, commit, profile))
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     exporter.embed_images = True
     body, _ = exporter.from_notebook_node(nb)
     target.write_text(body, encoding="utf-8")
@@ -254,7 +265,10 @@ def build_reports(
         }
         executed = out / notebook.name
         start = time.perf_counter()
-        print(f"running {notebook.name} {json.dumps(params, default=str) if params else ''}", flush=True)
+        print(
+            f"running {notebook.name} {json.dumps(params, default=str) if params else ''}",
+            flush=True,
+        )
         pm.execute_notebook(
             str(notebook),
             str(executed),
@@ -268,6 +282,8 @@ def build_reports(
         if not keep_executed:
             executed.unlink()
         results.append(
-            ReportResult(notebook, html_path, notebook_title(notebook), params, time.perf_counter() - start)
+            ReportResult(
+                notebook, html_path, notebook_title(notebook), params, time.perf_counter() - start
+            )
         )
     return _write_index(out, results, commit, profile)

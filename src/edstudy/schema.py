@@ -13,7 +13,7 @@ column        required  meaning
 student_id    yes       student identifier (int or str, never missing)
 skill_id      yes       skill / knowledge component (int or str, never missing)
 order         yes       int >= 0, position of the row in the student's timeline; unique per
-                        (student_id, skill_id) so a multi-skill step may share an order across skills
+                        (student_id, skill_id): a multi-skill step shares one order across skills
 correct       yes       1 correct, 0 incorrect (first attempt); <NA> for an activity with no
                         scored answer (a watched video, an OULAD click). Models need it scored.
 item_id       no        item / problem identifier
@@ -248,7 +248,8 @@ def _summarize(message: str, index: pd.Series, values: pd.Series) -> str:
     first = frame.loc[numeric.idxmin()] if numeric.notna().any() else frame.iloc[0]
     n = len(frame)
     noun = "row" if n == 1 else "rows"
-    return f"{message}: {n} {noun}, first at index {_describe_value(first['index'])} (value {_describe_value(first['value'])})"
+    where, value = _describe_value(first["index"]), _describe_value(first["value"])
+    return f"{message}: {n} {noun}, first at index {where} (value {value})"
 
 
 # Integer columns are checked for whole numbers before pandera coerces them, because a cast
@@ -300,10 +301,14 @@ def _problems_from(err: pa.errors.SchemaErrors, schema: pa.DataFrameSchema) -> l
             lines.append(_summarize(message, g["index"], g["failure_case"]))
         nulls = group[checks == "not_nullable"]
         if len(nulls):
-            lines.append(_summarize(f"{column} must not be missing", nulls["index"], nulls["failure_case"]))
+            lines.append(
+                _summarize(f"{column} must not be missing", nulls["index"], nulls["failure_case"])
+            )
         dups = group[checks == "field_uniqueness"]
         if len(dups):
-            lines.append(_summarize(f"{column} must be unique", dups["index"], dups["failure_case"]))
+            lines.append(
+                _summarize(f"{column} must be unique", dups["index"], dups["failure_case"])
+            )
     return lines
 
 

@@ -1,4 +1,6 @@
-"""Unadjusted and covariate-adjusted analysis of an individually randomized A/B test on a binary outcome."""
+"""Unadjusted and covariate-adjusted analysis of an individually randomized A/B test.
+
+The outcome is binary (e.g. completed a skill builder)."""
 
 from __future__ import annotations
 

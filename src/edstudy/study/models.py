@@ -1,4 +1,6 @@
-"""Regression models of outcomes as tidy tables: mixed models (MixedLM), GEE/GLM for binary outcomes,
+"""Regression models of outcomes as tidy tables.
+
+Mixed models (MixedLM), GEE/GLM for binary outcomes,
 cluster-means regression.
 
 See :mod:`edstudy.study.analysis` for the conventions and references.
