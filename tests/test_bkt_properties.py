@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from edstudy.bkt import BKT, BKTParams, SkillParams
@@ -20,6 +20,10 @@ prob = st.floats(0.0, 1.0, allow_nan=False)
 def skill_params(draw, forgets=True, sane=False):
     guess = draw(prob)
     slip = draw(st.floats(0.0, 1.0 - guess) if sane else prob)
+    if sane:
+        # "sane" means a correct answer is at least as likely when mastered: 1 - slip >= guess,
+        # checked in floating point (guess=3e-238, slip=1.0 passes "guess + slip <= 1" but not this)
+        assume(1.0 - slip >= guess)
     return SkillParams(
         prior=draw(prob),
         learn=draw(prob),
