@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "READABLE_ERRORS",
+    "WIDE",
+    "control",
+    "styled",
     "ErrorBox",
     "ProgressBar",
     "figure_png",
@@ -35,6 +38,22 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+W = TypeVar("W", bound=widgets.DOMWidget)
+
+#: style that keeps long control descriptions on one line
+WIDE = {"description_width": "initial"}
+
+
+def styled(widget: W, css_class: str) -> W:
+    """``widget`` with a CSS class, the stable handle browser tests and themes use."""
+    widget.add_class(css_class)
+    return widget
+
+
+def control(cls: type[W], css_class: str, **kw: Any) -> W:
+    """A slider or number control that updates on release, with a wide label and a CSS class."""
+    return styled(cls(continuous_update=False, style=WIDE, **kw), css_class)
+
 
 #: Exceptions that mean "the input is wrong" and are shown as their message. ``ValueError``
 #: covers :class:`edstudy.schema.SchemaError`, :class:`edstudy.sim.ConfigError` and

@@ -30,7 +30,7 @@ from edstudy.monitor import (
     class_snapshot,
     mastery_heatmap,
 )
-from edstudy.widgets.base import ErrorBox, ProgressBar, html_table, show_figure
+from edstudy.widgets.base import ErrorBox, ProgressBar, html_table, show_figure, styled
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -58,11 +58,6 @@ _FIG_WIDTH_IN = 7.5  # heatmap width in inches
 _FIG_DPI = 80
 
 _FLAG_LABEL = {"stuck": "stuck", "off_pace": "off pace", "disengaged": "disengaged"}
-
-
-def _css(widget: widgets.DOMWidget, name: str) -> widgets.DOMWidget:
-    widget.add_class(name)
-    return widget
 
 
 class TeacherDashboard:
@@ -119,7 +114,7 @@ class TeacherDashboard:
 
         self.progress = ProgressBar("Updating")
         self.errors = ErrorBox()
-        self.threshold = _css(
+        self.threshold = styled(
             widgets.FloatSlider(
                 value=float(mastery_threshold) if 0.5 <= mastery_threshold <= 0.99 else 0.95,
                 min=0.5,
@@ -132,7 +127,7 @@ class TeacherDashboard:
             ),
             "edstudy-threshold",
         )
-        self.stuck_after = _css(
+        self.stuck_after = styled(
             widgets.IntSlider(
                 value=int(stuck_after) if 3 <= stuck_after <= 30 else 10,
                 min=3,
@@ -144,17 +139,17 @@ class TeacherDashboard:
             ),
             "edstudy-stuck-after",
         )
-        self.student = _css(
+        self.student = styled(
             widgets.Dropdown(
                 options=[("All students", ALL_STUDENTS)], value=ALL_STUDENTS, description="Student"
             ),
             "edstudy-student-select",
         )
-        self.skill_filter = _css(
+        self.skill_filter = styled(
             widgets.SelectMultiple(options=[], rows=6, description="Skills"),
             "edstudy-skill-filter",
         )
-        self.next_button = _css(
+        self.next_button = styled(
             widgets.Button(
                 description=next_label,
                 icon="forward",
@@ -165,7 +160,7 @@ class TeacherDashboard:
             ),
             "edstudy-next",
         )
-        self.upload = _css(
+        self.upload = styled(
             widgets.FileUpload(
                 accept=".csv",
                 multiple=False,
@@ -174,14 +169,14 @@ class TeacherDashboard:
             ),
             "edstudy-upload",
         )
-        self.status = _css(widgets.Label(""), "edstudy-status")
-        self.flag_count = _css(widgets.HTML(""), "edstudy-flag-count")
-        self.summary_html = _css(widgets.HTML(""), "edstudy-summary")
-        self.flags_html = _css(widgets.HTML(""), "edstudy-flags")
-        self.recommendations_html = _css(widgets.HTML(""), "edstudy-recommendations")
-        self.student_panel = _css(widgets.HTML(""), "edstudy-student")
-        self.notes_html = _css(widgets.HTML(""), "edstudy-notes")
-        self.heatmap = _css(widgets.Output(), "edstudy-heatmap")
+        self.status = styled(widgets.Label(""), "edstudy-status")
+        self.flag_count = styled(widgets.HTML(""), "edstudy-flag-count")
+        self.summary_html = styled(widgets.HTML(""), "edstudy-summary")
+        self.flags_html = styled(widgets.HTML(""), "edstudy-flags")
+        self.recommendations_html = styled(widgets.HTML(""), "edstudy-recommendations")
+        self.student_panel = styled(widgets.HTML(""), "edstudy-student")
+        self.notes_html = styled(widgets.HTML(""), "edstudy-notes")
+        self.heatmap = styled(widgets.Output(), "edstudy-heatmap")
 
         controls = widgets.HBox([self.threshold, self.stuck_after, self.student])
         updates = widgets.HBox([self.next_button, self.upload, self.status])
@@ -193,7 +188,7 @@ class TeacherDashboard:
             [self.skill_filter, self.student_panel],
             layout=widgets.Layout(flex="1 1 auto", padding="0 0 0 16px", overflow="auto"),
         )
-        self.widget = _css(
+        self.widget = styled(
             widgets.VBox(
                 [
                     widgets.HTML(f"{_STYLE}<h3>{html.escape(title)}</h3>"),

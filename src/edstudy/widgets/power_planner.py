@@ -35,7 +35,14 @@ from edstudy.study.power import (
     power,
     sample_size,
 )
-from edstudy.widgets.base import ErrorBox, ProgressBar, html_table, show_figure
+from edstudy.widgets.base import (
+    ErrorBox,
+    ProgressBar,
+    control,
+    html_table,
+    show_figure,
+    styled,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -48,13 +55,7 @@ DESIGNS = {
     "three-level": "schools",
     "individual": "students",
 }
-_WIDE = {"description_width": "initial"}
 _UNIT_MAX = {"two-level": 400, "three-level": 200, "individual": 5000}
-
-
-def _css(widget: widgets.Widget, name: str) -> widgets.Widget:
-    widget.add_class(name)
-    return widget
 
 
 class PowerPlanner:
@@ -129,10 +130,7 @@ class PowerPlanner:
         self.figure_png = b""
         self._quiet = True
 
-        def slider(cls: type, css: str, **kw: Any) -> widgets.Widget:
-            return _css(cls(continuous_update=False, style=_WIDE, **kw), css)
-
-        self.design_kind = _css(
+        self.design_kind = styled(
             widgets.ToggleButtons(
                 options=[
                     ("classes randomized", "two-level"),
@@ -143,7 +141,7 @@ class PowerPlanner:
             ),
             "edstudy-design-kind",
         )
-        self.n_units = slider(
+        self.n_units = control(
             widgets.IntSlider,
             "edstudy-n-units",
             value=int(n_units),
@@ -151,7 +149,7 @@ class PowerPlanner:
             max=max(_UNIT_MAX[design], int(n_units)),
             description="Units",
         )
-        self.cluster_size = slider(
+        self.cluster_size = control(
             widgets.IntSlider,
             "edstudy-cluster-size",
             value=int(cluster_size),
@@ -159,7 +157,7 @@ class PowerPlanner:
             max=max(60, cluster_size),
             description="Students per class",
         )
-        self.classes_per_school = slider(
+        self.classes_per_school = control(
             widgets.IntSlider,
             "edstudy-classes-per-school",
             value=int(classes_per_school),
@@ -167,7 +165,7 @@ class PowerPlanner:
             max=max(10, classes_per_school),
             description="Classes per school",
         )
-        self.icc = slider(
+        self.icc = control(
             widgets.FloatSlider,
             "edstudy-icc",
             value=float(icc),
@@ -176,7 +174,7 @@ class PowerPlanner:
             step=0.01,
             description="ICC (classes)",
         )
-        self.icc_school = slider(
+        self.icc_school = control(
             widgets.FloatSlider,
             "edstudy-icc-school",
             value=float(icc_school),
@@ -185,7 +183,7 @@ class PowerPlanner:
             step=0.01,
             description="ICC (schools)",
         )
-        self.r2 = slider(
+        self.r2 = control(
             widgets.FloatSlider,
             "edstudy-r2",
             value=float(r2),
@@ -194,7 +192,7 @@ class PowerPlanner:
             step=0.05,
             description="Pretest R²",
         )
-        self.effect = slider(
+        self.effect = control(
             widgets.FloatSlider,
             "edstudy-effect",
             value=float(effect),
@@ -203,7 +201,7 @@ class PowerPlanner:
             step=0.01,
             description="Effect (SD)",
         )
-        self.target_power = slider(
+        self.target_power = control(
             widgets.FloatSlider,
             "edstudy-target-power",
             value=float(target_power),
@@ -212,11 +210,11 @@ class PowerPlanner:
             step=0.05,
             description="Target power",
         )
-        self.alpha = _css(
+        self.alpha = styled(
             widgets.Dropdown(options=[0.01, 0.05, 0.10], value=alpha, description="alpha"),
             "edstudy-alpha",
         )
-        self.n_sims = slider(
+        self.n_sims = control(
             widgets.IntSlider,
             "edstudy-n-sims",
             value=int(n_sims),
@@ -225,16 +223,16 @@ class PowerPlanner:
             step=20,
             description="Simulated trials",
         )
-        self.simulate_button = _css(
+        self.simulate_button = styled(
             widgets.Button(description="Check by simulation", icon="random"),
             "edstudy-simulate",
         )
         self.simulate_button.on_click(lambda _b: self.simulate())
         self.progress = ProgressBar("Simulating")
         self.errors = ErrorBox()
-        self.result_html = _css(widgets.HTML(""), "edstudy-power-result")
-        self.check_html = _css(widgets.HTML(""), "edstudy-power-check")
-        self.figure = _css(widgets.Output(), "edstudy-figure")
+        self.result_html = styled(widgets.HTML(""), "edstudy-power-result")
+        self.check_html = styled(widgets.HTML(""), "edstudy-power-check")
+        self.figure = styled(widgets.Output(), "edstudy-figure")
 
         for w in (
             self.design_kind,
@@ -263,7 +261,7 @@ class PowerPlanner:
         right = widgets.VBox(
             [self.effect, self.target_power, self.alpha, self.n_sims, self.simulate_button]
         )
-        self.widget = _css(
+        self.widget = styled(
             widgets.VBox(
                 [
                     widgets.HTML("<h3>Power planner</h3>"),

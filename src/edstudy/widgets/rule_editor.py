@@ -35,14 +35,13 @@ from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
 from edstudy.sim.strategies import STRATEGY_NAMES, Strategy
 from edstudy.study.sweep import sweep
-from edstudy.widgets.base import ErrorBox, ProgressBar, html_table, show_figure
+from edstudy.widgets.base import WIDE, ErrorBox, ProgressBar, html_table, show_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["RuleEditor", "check_edits", "parse_rules", "parse_values", "rule_editor", "rule_text"]
 
-_WIDE = {"description_width": "initial"}
 #: parameter names the two threshold sliders control
 MASTERY_PARAM = "mastery_threshold"
 REMEDIATION_PARAM = "remediate_after_errors"
@@ -244,7 +243,7 @@ class RuleEditor:
             readout_format=".2f",
             description="Mastery to move on",
             continuous_update=False,
-            style=_WIDE,
+            style=WIDE,
         )
         self.mastery.add_class("edstudy-mastery")
         self.remediation = widgets.IntSlider(
@@ -253,7 +252,7 @@ class RuleEditor:
             max=8,
             description="Errors before remediation",
             continuous_update=False,
-            style=_WIDE,
+            style=WIDE,
         )
         self.remediation.add_class("edstudy-remediation")
         self.params_html = widgets.HTML("")
@@ -270,7 +269,7 @@ class RuleEditor:
             step=50,
             description="Students",
             continuous_update=False,
-            style=_WIDE,
+            style=WIDE,
         )
         self.n_students.add_class("edstudy-sweep-students")
         self.run_button = widgets.Button(

@@ -32,20 +32,12 @@ from edstudy.sim.engine import Budget
 from edstudy.study.comparisons import ARM_METRICS, arm_metrics, effect_sizes
 from edstudy.study.design import Study
 from edstudy.study.runner import StudyResult, Task, run_task
-from edstudy.widgets.base import ErrorBox, ProgressBar, html_table, show_figure
+from edstudy.widgets.base import WIDE, ErrorBox, ProgressBar, control, html_table, show_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["StudyDesigner", "study_designer"]
-
-_WIDE = {"description_width": "initial"}
-
-
-def _slider(cls: type, css: str, **kw: object) -> widgets.Widget:
-    w = cls(continuous_update=False, style=_WIDE, **kw)
-    w.add_class(css)
-    return w
 
 
 class StudyDesigner:
@@ -116,7 +108,7 @@ class StudyDesigner:
             ] or [pop.meshing_effect]
             meshing = max(levels)
         n = int(n_students if n_students is not None else base.n_students)
-        self.n_students = _slider(
+        self.n_students = control(
             widgets.IntSlider,
             "edstudy-n-students",
             value=n,
@@ -125,7 +117,7 @@ class StudyDesigner:
             step=50,
             description="Students",
         )
-        self.class_size = _slider(
+        self.class_size = control(
             widgets.IntSlider,
             "edstudy-class-size",
             value=base.class_size,
@@ -133,7 +125,7 @@ class StudyDesigner:
             max=max(40, base.class_size),
             description="Class size",
         )
-        self.preference_validity = _slider(
+        self.preference_validity = control(
             widgets.FloatSlider,
             "edstudy-preference-validity",
             value=pop.preference_validity,
@@ -142,7 +134,7 @@ class StudyDesigner:
             step=0.05,
             description="Stated preference valid",
         )
-        self.dropout_per_hour = _slider(
+        self.dropout_per_hour = control(
             widgets.FloatSlider,
             "edstudy-dropout",
             value=pop.dropout_per_hour,
@@ -152,7 +144,7 @@ class StudyDesigner:
             description="Dropout per hour",
         )
         n_skills = len(base.curriculum.skills)
-        self.n_skills = _slider(
+        self.n_skills = control(
             widgets.IntSlider,
             "edstudy-n-skills",
             value=n_skills,
@@ -160,7 +152,7 @@ class StudyDesigner:
             max=n_skills,
             description="Skills in the course",
         )
-        self.minutes = _slider(
+        self.minutes = control(
             widgets.IntSlider,
             "edstudy-minutes",
             value=int(round(base.budget.minutes)),
@@ -169,7 +161,7 @@ class StudyDesigner:
             step=30,
             description="Tutor minutes",
         )
-        self.meshing = _slider(
+        self.meshing = control(
             widgets.FloatSlider,
             "edstudy-meshing",
             value=float(meshing),
@@ -189,7 +181,7 @@ class StudyDesigner:
             description="Arms",
         )
         self.arms.add_class("edstudy-arms")
-        self.replications = _slider(
+        self.replications = control(
             widgets.IntSlider,
             "edstudy-replications",
             value=int(replications),
@@ -202,7 +194,7 @@ class StudyDesigner:
             min=0,
             max=2**31 - 1,
             description="Seed",
-            style=_WIDE,
+            style=WIDE,
         )
         self.seed.add_class("edstudy-seed")
         self.run_button = widgets.Button(
