@@ -62,6 +62,7 @@ def part_speed(
 ) -> list[dict]:
     import arviz as az
 
+    from edstudy.bayes import FitSettings
     from edstudy.bayes.hbkt import POPULATION_VARS, build_hbkt_model, fit_hbkt
     from edstudy.bayes.synthetic import simulate_hbkt
 
@@ -92,7 +93,11 @@ def part_speed(
         else:
             compile_s = float("nan")
             idata = fit_hbkt(
-                log, draws=draws, tune=tune, chains=4, cores=cores, seed=seed, target_accept=0.8
+                log,
+                settings=FitSettings(
+                    draws=draws, tune=tune, chains=4, cores=cores, target_accept=0.8
+                ),
+                seed=seed,
             )
         wall = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
@@ -126,6 +131,7 @@ def part_speed(
 
 
 def part_coverage(*, replicates: int, seed: int) -> dict:
+    from edstudy.bayes import FitSettings
     from edstudy.bayes.hbkt import fit_hbkt
     from edstudy.bayes.synthetic import simulate_hbkt
 
@@ -145,7 +151,11 @@ def part_coverage(*, replicates: int, seed: int) -> dict:
             slip=[0.05, 0.1, 0.15],
             seed=rng,
         )
-        idata = fit_hbkt(log, draws=500, tune=500, chains=2, cores=1, seed=int(rng.integers(2**31)))
+        idata = fit_hbkt(
+            log,
+            settings=FitSettings(draws=500, tune=500, chains=2, cores=1),
+            seed=int(rng.integers(2**31)),
+        )
         q = [0.05, 0.95]
         for name, value in truth.population().items():
             x = idata.posterior[name].to_numpy().reshape(-1, *np.shape(value))
@@ -188,6 +198,7 @@ def part_sbc(*, replicates: int, seed: int) -> dict:
 
 
 def part_meshing(*, replicates: int, seed: int, effect: float = 0.08) -> dict:
+    from edstudy.bayes import FitSettings
     from edstudy.bayes.meshing import fit_meshing, meshing_summary
     from edstudy.bayes.synthetic import simulate_meshing
 
@@ -201,10 +212,7 @@ def part_meshing(*, replicates: int, seed: int, effect: float = 0.08) -> dict:
             idata = fit_meshing(
                 log,
                 outcomes,
-                draws=400,
-                tune=400,
-                chains=2,
-                cores=1,
+                settings=FitSettings(draws=400, tune=400, chains=2, cores=1, target_accept=0.95),
                 seed=int(rng.integers(2**31)),
             )
             row = meshing_summary(idata, interval=0.9).loc["match_effect"]

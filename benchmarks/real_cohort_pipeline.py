@@ -1,4 +1,4 @@
-"""Runtime of the real-cohort pipeline on ASSISTments 2009 (edstudy.study.real_cohort).
+"""Runtime of the real-cohort pipeline on ASSISTments 2009 (edstudy.investigations.real_cohort).
 
 Usage::
 
@@ -71,26 +71,31 @@ def main() -> None:
     p = PROFILES[args.profile]
 
     t0 = time.perf_counter()
-    from edstudy.study import real_cohort as rc
+    from edstudy._format import markdown_table
+    from edstudy.datasets import load_log
+    from edstudy.investigations import real_cohort as rc
+
+    def settings(profile: dict) -> rc.RealCohortSettings:
+        return rc.RealCohortSettings(
+            top_skills=profile["top_skills"],
+            fit_students=profile["fit_students"],
+            matrix=rc.MatrixSettings(
+                n_students=profile["n_students"], replications=profile["replications"]
+            ),
+            threshold_students=profile["threshold_students"],
+        )
 
     t_import = time.perf_counter() - t0
     t = time.perf_counter()
-    log = rc.load_log("assistments2009")
+    log = load_log("assistments2009")
     t_load = time.perf_counter() - t
-    res = rc.run_real_cohort_pipeline(
-        log,
-        top_skills=p["top_skills"],
-        fit_students=p["fit_students"],
-        n_students=p["n_students"],
-        replications=p["replications"],
-        threshold_students=p["threshold_students"],
-        seed=args.seed,
-    )
+    res = rc.run_real_cohort_pipeline(log, settings(p), seed=args.seed)
     timings = {"import": t_import, "load": t_load, **res.timings}
     oulad = None
     if args.oulad:
         from edstudy.datasets import load_oulad, load_oulad_outcomes
-        from edstudy.study import preferences_real as pr
+        from edstudy.investigations import oulad_preferences as pr
+        from edstudy.investigations.video_vs_text import video_vs_text_check
 
         t = time.perf_counter()
         prefs = pr.fit_oulad_preferences(
@@ -100,7 +105,7 @@ def main() -> None:
             seed=args.seed,
         )
         assoc = pr.preference_outcome_models(prefs)
-        ab = pr.video_vs_text_check()
+        ab = video_vs_text_check()
         timings["oulad_and_ab"] = time.perf_counter() - t
         oulad = {
             "notes": list(prefs.notes),
@@ -116,15 +121,7 @@ def main() -> None:
         small = PROFILES["small"]
         for name in ("assistments2017", "pybkt_as", "pybkt_ct", "oulad_assessments"):
             t = time.perf_counter()
-            other = rc.run_real_cohort_pipeline(
-                rc.load_log(name),
-                top_skills=small["top_skills"],
-                fit_students=small["fit_students"],
-                n_students=small["n_students"],
-                replications=small["replications"],
-                threshold_students=small["threshold_students"],
-                seed=args.seed,
-            )
+            other = rc.run_real_cohort_pipeline(load_log(name), settings(small), seed=args.seed)
             generality[name] = {
                 "summary": other.summary(),
                 "seconds": round(time.perf_counter() - t, 2),
@@ -165,7 +162,7 @@ def main() -> None:
         "",
         "## Opportunities to mastery at 0.95 (simulated; share reaching it)",
         "",
-        rc.markdown_table(thr.reset_index()),
+        markdown_table(thr.reset_index()),
         "",
     ]
     (out / f"results_real_cohort_{args.profile}.md").write_text("\n".join(md))

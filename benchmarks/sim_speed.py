@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from edstudy.experiment import Arm, Study, run_study
 from edstudy.sim import (
     Budget,
     PopulationSpec,
@@ -29,7 +30,6 @@ from edstudy.sim import (
     draw_cohort,
     simulate,
 )
-from edstudy.study import Arm, Study
 
 
 def timed(fn, repeats):
@@ -76,7 +76,7 @@ def main() -> None:
         budget=Budget(),
         seed=1,
     )
-    t_study, res = timed(lambda: study.run(progress=False), args.repeats)
+    t_study, res = timed(lambda: run_study(study, progress=False), args.repeats)
 
     print(f"log rows (student-steps): {rows:,}  ({rows / n:.1f} per student)")
     print(f"draw_cohort               {t_draw:6.2f} s")

@@ -52,8 +52,8 @@ from IPython.display import Markdown, display
 
 from edstudy import plots
 from edstudy.sim import data_path
-from edstudy.study import Study
-from edstudy.study import comparisons as cmp
+from edstudy.experiment import Study, run_study
+from edstudy.investigations import strategy_comparison as cmp
 from edstudy.widgets import png_image
 
 base = Study.from_yaml(study_file or data_path("default_study.yaml"))
@@ -61,7 +61,7 @@ study = base.with_changes(n_students=n_students, replications=replications, seed
 display(Markdown(f"**Study `{study.name}`.** {study.description}"))
 
 # %%
-result = study.run(progress=False, keep_log=False)
+result = run_study(study, progress=False, keep_log=False)
 print(
     f"{study.n_students:,} students per cohort in classes of {study.class_size}, whole classes "
     f"randomized to {len(study.arms)} arms; {study.replications} cohort(s), each run in "

@@ -51,7 +51,7 @@ from IPython.display import Markdown, display
 
 from edstudy import plots
 from edstudy.sim import PopulationSpec
-from edstudy.study import sweep
+from edstudy.experiment import sweep
 from edstudy.widgets import png_image
 from edstudy.widgets.rule_editor import check_edits, parse_rules, rule_text
 

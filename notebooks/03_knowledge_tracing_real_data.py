@@ -54,7 +54,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from edstudy import plots
-from edstudy.study import knowledge_tracing as kt
+from edstudy.investigations import knowledge_tracing as kt
 from edstudy.widgets import png_image
 
 started = time.perf_counter()

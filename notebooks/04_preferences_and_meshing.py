@@ -70,16 +70,16 @@ import warnings
 from IPython.display import Markdown, display
 
 from edstudy import plots
-from edstudy.bayes import fit_meshing, fit_preferences
+from edstudy.bayes import FitSettings, fit_meshing, fit_preferences
 from edstudy.bayes.synthetic import simulate_choices
-from edstudy.study import media_experiment as mx
+from edstudy.investigations import media_preferences as mx
 from edstudy.widgets import png_image
 
 started = time.perf_counter()
 logging.getLogger("pymc").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", module="pytensor|pymc|arviz")
-sampler = dict(method="nuts", draws=draws, tune=tune, chains=chains, cores=1)
-nuts = {**sampler, "seed": seed}
+nuts = FitSettings(draws=draws, tune=tune, chains=chains, cores=1)
+nuts_meshing = nuts.with_changes(target_accept=0.95)  # fit_meshing's default: fewer divergences
 
 # %% [markdown]
 # ## 1. Do surveys predict choices? (simulated students)
@@ -93,7 +93,7 @@ choice_log, survey, truth = simulate_choices(
     n_classes=n_classes, students_per_class=students_per_class,
     choices_per_student=choices_per_student, stated_effect=stated_effect, seed=seed,
 )
-pref_fit = fit_preferences(choice_log, survey, **nuts)
+pref_fit = fit_preferences(choice_log, survey, settings=nuts, seed=seed)
 survey_table = mx.survey_choice_table(pref_fit, choice_log, survey, interval=interval,
                                       truth=stated_effect)
 survey_table.round(3)
@@ -139,14 +139,15 @@ display(Markdown(
 
 # %%
 from edstudy.datasets import DataNotFoundError, load_oulad, load_oulad_outcomes
-from edstudy.study import preferences_real as pr
-from edstudy.study.real_cohort import quiet_pymc
+from edstudy.investigations import oulad_preferences as pr
+from edstudy.bayes import quiet_pymc
 
 try:
     with quiet_pymc():
         oulad = pr.fit_oulad_preferences(
             load_oulad(verbose=False), load_oulad_outcomes(verbose=False),
-            n_students=oulad_students, method=oulad_method, draws=draws, seed=seed,
+            n_students=oulad_students, settings=FitSettings(method=oulad_method, draws=draws),
+            seed=seed,
         )
     print("\n".join(oulad.notes))
 except DataNotFoundError as err:
@@ -193,7 +194,8 @@ if oulad is not None:
 worlds = {"no meshing": 0.0, "meshing": meshing_effect}
 experiments = {name: mx.media_experiment(n_students, effect, seed=seed)
                for name, effect in worlds.items()}
-fits = {name: (fit_meshing(e.log, e.outcomes, media=list(e.media), **nuts), e)
+fits = {name: (fit_meshing(e.log, e.outcomes, media=list(e.media), settings=nuts_meshing,
+                             seed=seed), e)
         for name, e in experiments.items()}
 meshing = mx.meshing_table(fits, interval=interval)
 meshing.round(3)
@@ -228,9 +230,10 @@ display(Markdown(mx.meshing_notes(meshing, interval=interval)))
 
 # %%
 if replications:
-    short = dict(method="nuts", draws=calibration_draws, tune=calibration_draws, chains=2, cores=1)
+    short = FitSettings(draws=calibration_draws, tune=calibration_draws, chains=2, cores=1,
+                        target_accept=0.95)
     calibration = mx.meshing_calibration(n_students, worlds, replications, seed=seed,
-                                         interval=interval, **short)
+                                         interval=interval, settings=short)
     display(calibration.round(2))
 else:
     print("replications = 0: calibration skipped (the full profile runs it)")

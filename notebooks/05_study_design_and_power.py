@@ -56,9 +56,9 @@ from IPython.display import display
 
 from edstudy import plots
 from edstudy.sim import data_path
-from edstudy.study import Study
-from edstudy.study import planning as plan
-from edstudy.study.comparisons import analysis_frame
+from edstudy.experiment import Study, run_study
+from edstudy.stats import planning as plan
+from edstudy.experiment import pilot as power_check
 from edstudy.widgets import png_image
 
 pd.set_option("display.max_colwidth", None)
@@ -126,18 +126,18 @@ plan.sample_size_table(designs, [0.20, 0.25, 0.30], wide=True)
 
 # %%
 default = Study.from_yaml(data_path("default_study.yaml"))
-pilot_study = plan.two_arm_study(default, treatment="individualized", control="one_size")
-pilot_run = pilot_study.with_changes(n_students=pilot_students, replications=1,
-                                     seed=seed).run(progress=False, keep_log=False)
-pilot = plan.pilot_estimates(analysis_frame(pilot_run.outcomes), treatment="individualized",
+pilot_study = power_check.two_arm_study(default, treatment="individualized", control="one_size")
+pilot_run = run_study(pilot_study.with_changes(n_students=pilot_students, replications=1,
+                                               seed=seed), progress=False, keep_log=False)
+pilot = plan.pilot_estimates(pilot_run.analysis_frame(), treatment="individualized",
                              control="one_size")
 pilot.to_frame()
 
 # %%
 small = pilot_study.with_changes(n_students=runner_classes * runner_class_size,
                                  class_size=runner_class_size, replications=1)
-plan.study_power_check(small, treatment="individualized", control="one_size", pilot=pilot,
-                       n_sims=runner_sims, seed=seed).round(3)
+power_check.study_power_check(small, treatment="individualized", control="one_size",
+                             pilot=pilot, n_sims=runner_sims, seed=seed).round(3)
 
 # %% [markdown]
 # ## What this shows

@@ -44,17 +44,20 @@ import time
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from edstudy.datasets import DataNotFoundError
-from edstudy.study import preferences_real as pr
-from edstudy.study import real_cohort as rc
+from edstudy.bayes import FitSettings
+from edstudy.bkt.sampling import synthetic_log
+from edstudy.datasets import REAL_DATASETS, DataNotFoundError, load_log
+from edstudy.investigations import oulad_preferences as pr
+from edstudy.investigations import real_cohort as rc
+from edstudy.investigations.video_vs_text import video_vs_text_check
 
 started = time.perf_counter()
 try:
-    log = rc.load_log(dataset)
-    source = rc.REAL_DATASETS[dataset]
+    log = load_log(dataset)
+    source = REAL_DATASETS[dataset]
 except DataNotFoundError as err:
     print(f"Real data not found, so this run uses a SYNTHETIC log; its numbers are not real.\n{err}")
-    log = rc.synthetic_log(seed=seed)
+    log = synthetic_log(seed=seed)
     source = "synthetic log"
 
 # %% [markdown]
@@ -63,16 +66,14 @@ except DataNotFoundError as err:
 # prediction of held-out students, who get the median student's effects).
 
 # %%
-result = rc.run_real_cohort_pipeline(
-    log,
+settings = rc.RealCohortSettings(
     top_skills=top_skills,
     fit_students=fit_students,
-    n_students=n_students,
-    replications=replications,
+    hbkt=FitSettings(method=hbkt_method, draws=200),
+    matrix=rc.MatrixSettings(n_students=n_students, replications=replications),
     threshold_students=threshold_students,
-    hbkt_method=hbkt_method,
-    seed=seed,
 )
+result = rc.run_real_cohort_pipeline(log, settings, seed=seed)
 result.scores[["auc", "rmse", "log_loss", "n_rows"]].round(3)
 
 # %%
@@ -181,7 +182,7 @@ if oulad is not None:
 
 # %%
 try:
-    ab = pr.video_vs_text_check()
+    ab = video_vs_text_check()
     print(ab)
 except DataNotFoundError as err:
     print(f"A/B test data not found; skipped.\n{err}")

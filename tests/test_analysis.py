@@ -1,4 +1,4 @@
-"""Effect sizes, risk differences and regression models of edstudy.study.analysis."""
+"""Effect sizes, risk differences and regression models of edstudy.stats."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from edstudy.study.analysis import (
+from edstudy.stats import (
     TIDY_COLUMNS,
     anova_icc,
     binary_model,

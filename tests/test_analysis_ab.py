@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edstudy.study.analysis import analyze_ab_test
+from edstudy.stats import analyze_ab_test
 
 pytestmark = pytest.mark.shared_data
 

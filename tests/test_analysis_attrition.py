@@ -1,4 +1,4 @@
-"""WWC attrition boundary and baseline equivalence (edstudy.study.attrition)."""
+"""WWC attrition boundary and baseline equivalence (edstudy.stats.attrition)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from edstudy.study.attrition import (
+from edstudy.stats.attrition import (
     WWC_CAUTIOUS_PCT,
     WWC_OPTIMISTIC_PCT,
     attrition,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from edstudy.bayes import FitSettings
 from edstudy.bayes._data import bkt_arrays
 from edstudy.bayes.synthetic import simulate_hbkt
 from edstudy.bkt.filtering import p_correct, update_mastery
@@ -190,7 +191,7 @@ def small_fit():
         slip=[0.1, 0.15],
         seed=11,
     )
-    idata = fit_hbkt(log, draws=400, tune=400, chains=2, cores=1, seed=2)
+    idata = fit_hbkt(log, settings=FitSettings(draws=400, tune=400, chains=2, cores=1), seed=2)
     return log, truth, idata
 
 
@@ -283,7 +284,8 @@ def test_mastery_posterior_new_students_and_unpracticed_skills(small_fit):
 @pytest.mark.parametrize("method", ["advi", "map"])
 def test_fast_paths(method):
     log, truth = simulate_hbkt(n_students=80, n_skills=2, n_opportunities=12, seed=21)
-    model = HierarchicalBKT(method=method, draws=200, advi_steps=3000, seed=0).fit(log)
+    settings = FitSettings(method=method, draws=200, advi_steps=3000)
+    model = HierarchicalBKT(settings=settings, seed=0).fit(log)
     post = model.idata_.posterior
     assert model.idata_.attrs["method"] == method
     assert post.sizes["student"] == 80
@@ -327,7 +329,7 @@ def test_sampler_and_method_errors(monkeypatch):
 
     log, _ = simulate_hbkt(n_students=5, n_skills=1, n_opportunities=3, seed=0)
     with pytest.raises(ValueError, match="method must be 'nuts', 'advi' or 'map'"):
-        fit_hbkt(log, method="laplace")
+        FitSettings(method="laplace")
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
@@ -335,7 +337,7 @@ def test_sampler_and_method_errors(monkeypatch):
         lambda name, *a: None if name == "nutpie" else find_spec(name, *a),
     )
     with pytest.raises(ImportError, match="pip install nutpie"):
-        fit_hbkt(log, sampler="nutpie")
+        fit_hbkt(log, settings=FitSettings(sampler="nutpie"))
 
 
 def test_mastery_posterior_blocks_give_the_same_answer(small_fit, monkeypatch):

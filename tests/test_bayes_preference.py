@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from edstudy.bayes import FitSettings
 from edstudy.bayes.synthetic import MEDIA, simulate_choices, simulate_meshing
 
 pytest.importorskip("pymc")
@@ -67,7 +68,9 @@ def preference_fit():
     log, outcomes, truth = simulate_choices(
         n_classes=4, students_per_class=25, choices_per_student=12, stated_effect=1.0, seed=1
     )
-    idata = fit_preferences(log, outcomes, draws=400, tune=400, chains=2, cores=1, seed=1)
+    idata = fit_preferences(
+        log, outcomes, settings=FitSettings(draws=400, tune=400, chains=2, cores=1), seed=1
+    )
     return log, outcomes, truth, idata
 
 
@@ -113,7 +116,9 @@ def test_meshing_data_drops_with_reasons():
 @pytest.mark.parametrize(("effect", "seed"), [(0.0, 2), (0.08, 3)])
 def test_meshing_interval_covers_zero_without_effect_and_recovers_true_effect(effect, seed):
     log, outcomes, truth = simulate_meshing(n_students=300, match_effect=effect, seed=seed)
-    idata = fit_meshing(log, outcomes, draws=300, tune=300, chains=2, cores=1, seed=seed)
+    idata = fit_meshing(
+        log, outcomes, settings=FitSettings(draws=300, tune=300, chains=2, cores=1), seed=seed
+    )
     row = meshing_summary(idata, interval=0.9).loc["match_effect"]
     assert row["lower"] < effect < row["upper"]
     if effect == 0.0:
@@ -125,7 +130,7 @@ def test_meshing_interval_covers_zero_without_effect_and_recovers_true_effect(ef
 
 def test_meshing_fast_path_map():
     log, outcomes, _ = simulate_meshing(n_students=200, match_effect=0.1, seed=5)
-    idata = fit_meshing(log, outcomes, method="map", seed=0)
+    idata = fit_meshing(log, outcomes, settings=FitSettings(method="map"), seed=0)
     assert idata.posterior.sizes["draw"] == 1
     row = meshing_summary(idata).loc["match_effect"]
     assert 0.03 < row["mean"] < 0.17

@@ -40,6 +40,7 @@ def test_sbc_hierarchical_bkt_population_parameters():
 
 
 def test_repeated_recovery_at_fixed_truth_has_nominal_coverage():
+    from edstudy.bayes import FitSettings
     from edstudy.bayes.hbkt import fit_hbkt
     from edstudy.bayes.synthetic import simulate_hbkt
 
@@ -58,7 +59,11 @@ def test_repeated_recovery_at_fixed_truth_has_nominal_coverage():
             slip=[0.05, 0.1, 0.15],
             seed=rng,
         )
-        idata = fit_hbkt(log, draws=400, tune=400, chains=2, cores=1, seed=int(rng.integers(2**31)))
+        idata = fit_hbkt(
+            log,
+            settings=FitSettings(draws=400, tune=400, chains=2, cores=1),
+            seed=int(rng.integers(2**31)),
+        )
         for name, value in truth.population().items():
             x = idata.posterior[name].to_numpy().reshape(-1, *np.shape(value))
             lo, hi = np.quantile(x, [0.05, 0.95], axis=0)
@@ -67,6 +72,7 @@ def test_repeated_recovery_at_fixed_truth_has_nominal_coverage():
 
 
 def test_meshing_over_repeated_studies():
+    from edstudy.bayes import FitSettings
     from edstudy.bayes.meshing import fit_meshing, meshing_summary
     from edstudy.bayes.synthetic import simulate_meshing
 
@@ -79,10 +85,7 @@ def test_meshing_over_repeated_studies():
             idata = fit_meshing(
                 log,
                 outcomes,
-                draws=300,
-                tune=300,
-                chains=2,
-                cores=1,
+                settings=FitSettings(draws=300, tune=300, chains=2, cores=1, target_accept=0.95),
                 seed=int(rng.integers(2**31)),
             )
             row = meshing_summary(idata, interval=0.9).loc["match_effect"]

@@ -1,4 +1,4 @@
-"""Helpers of notebooks 03 and 04 (edstudy.study.knowledge_tracing, edstudy.study.media_experiment)
+"""Helpers of notebooks 03 and 04 (edstudy.investigations: knowledge_tracing, media_preferences)
 and their figures. Fast: no PyMC, no real data."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 
 from edstudy import plots
 from edstudy.bkt import BKTParams, SkillParams, sample_log
-from edstudy.study import knowledge_tracing as kt
-from edstudy.study import media_experiment as mx
+from edstudy.investigations import knowledge_tracing as kt
+from edstudy.investigations import media_preferences as mx
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Analytic and simulated power of edstudy.study.power against published values."""
+"""Analytic and simulated power of edstudy.stats.power against published values."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from edstudy.study.analysis import cluster_means_model, mixed_model
-from edstudy.study.power import (
+from edstudy.stats import cluster_means_model, mixed_model
+from edstudy.stats.power import (
     ClusterDesign,
     IndividualDesign,
     PowerEstimate,

@@ -11,26 +11,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from edstudy.bayes import FitSettings
 from edstudy.bkt import BKT
-from edstudy.sim import builtin_strategy, simulate
-from edstudy.sim.from_model import (
-    StudentModel,
-    cohort_from_model,
-    curriculum_from_model,
-    skill_order,
-)
-from edstudy.study.real_cohort import (
+from edstudy.bkt.sampling import synthetic_log
+from edstudy.datasets import select_log, split_students
+from edstudy.investigations.real_cohort import (
     REM_METRICS,
+    MatrixSettings,
+    RealCohortSettings,
     fit_student_models,
     mastery_threshold_analysis,
     rank_changes,
     robust_evaluation_matrix,
     run_real_cohort_pipeline,
     score_student_models,
-    select_log,
-    split_students,
-    synthetic_log,
     threshold_table,
+)
+from edstudy.sim import builtin_strategy, simulate
+from edstudy.sim.from_model import (
+    StudentModel,
+    cohort_from_model,
+    curriculum_from_model,
+    skill_order,
 )
 
 STRATEGIES = ("one_size", "individualized", "personalized")
@@ -77,7 +79,7 @@ def test_pipeline_runs_on_any_log_with_odd_ids_gaps_and_unseen_skills(odd_log):
     test = pd.concat([test, extra])
     sel = select_log(train)
     assert sel.attrs["selection"]["dropped"]["unscored (correct missing)"] > 0
-    models = fit_student_models(sel, seed=0, hbkt_options={"advi_steps": 1500, "draws": 50})
+    models = fit_student_models(sel, seed=0, hbkt=FitSettings.fast(draws=50, advi_steps=1500))
     assert list(models) == ["bkt", "bkt_forgets", "ibkt", "hbkt"]
     for m in models.values():
         assert set(m.skills) == set(sel["skill_id"])  # original ids, mixed types kept
@@ -89,7 +91,7 @@ def test_pipeline_runs_on_any_log_with_odd_ids_gaps_and_unseen_skills(odd_log):
     assert scores["auc"].between(0.5, 1).all()
 
     rem = robust_evaluation_matrix(
-        models, STRATEGIES, n_students=40, replications=2, seed=0, log=sel
+        models, MatrixSettings(STRATEGIES, n_students=40, replications=2), seed=0, log=sel
     )
     assert rem.table.shape[0] == len(STRATEGIES) * len(models) * len(REM_METRICS)
     assert set(rem.outcomes["model"]) == set(models)
@@ -111,10 +113,11 @@ def test_pipeline_runs_on_any_log_with_odd_ids_gaps_and_unseen_skills(odd_log):
 def test_matrix_is_reproducible(odd_log):
     sel = select_log(odd_log)
     models = fit_student_models(sel, ("bkt", "ibkt"), seed=0)
-    a = robust_evaluation_matrix(models, STRATEGIES, n_students=30, seed=5)
-    b = robust_evaluation_matrix(models, STRATEGIES, n_students=30, seed=5)
+    small = MatrixSettings(STRATEGIES, n_students=30)
+    a = robust_evaluation_matrix(models, small, seed=5)
+    b = robust_evaluation_matrix(models, small, seed=5)
     pd.testing.assert_frame_equal(a.table, b.table)
-    c = robust_evaluation_matrix(models, STRATEGIES, n_students=30, seed=6)
+    c = robust_evaluation_matrix(models, small, seed=6)
     assert not a.table["mean"].equals(c.table["mean"])
 
 
@@ -123,7 +126,7 @@ def test_models_on_different_skills_are_refused(odd_log):
     a = fit_student_models(sel, ("bkt",))["bkt"]
     b = a.subset(list(a.skills)[:2])
     with pytest.raises(ValueError, match="different skills"):
-        robust_evaluation_matrix({"a": a, "b": b}, STRATEGIES, n_students=10)
+        robust_evaluation_matrix({"a": a, "b": b}, MatrixSettings(STRATEGIES, n_students=10))
     with pytest.raises(ValueError, match="unknown student model"):
         fit_student_models(sel, ("bkt", "dkt"))
 
@@ -304,7 +307,7 @@ def test_ties_within_tolerance_or_overlapping_intervals_do_not_flag():
 
 
 def test_reversals_need_significance_both_ways():
-    from edstudy.study.real_cohort import RobustEvaluationMatrix
+    from edstudy.investigations.real_cohort import RobustEvaluationMatrix
 
     def pw(d1, d2):
         return pd.DataFrame(
@@ -371,16 +374,14 @@ def test_pipeline_on_assistments2009(real_data):
     from edstudy.datasets import load_assistments2009
 
     log = load_assistments2009(real_data / "assistments2009_skillbuilder", verbose=False)
-    res = run_real_cohort_pipeline(
-        log,
+    settings = RealCohortSettings(
         top_skills=3,
         fit_students=150,
         models=("bkt", "bkt_forgets", "ibkt"),
-        strategies=STRATEGIES,
-        n_students=60,
+        matrix=MatrixSettings(STRATEGIES, n_students=60),
         threshold_students=200,
-        seed=0,
     )
+    res = run_real_cohort_pipeline(log, settings, seed=0)
     assert res.log["skill_id"].nunique() == 3
     top = log["skill_id"].value_counts().index[:3]
     assert set(res.log["skill_id"]) == set(top)
@@ -390,11 +391,13 @@ def test_pipeline_on_assistments2009(real_data):
 
 
 def test_video_vs_text_and_oulad_assessments(real_data):
-    from edstudy.study.preferences_real import oulad_assessment_log, video_vs_text_check
+    from edstudy.datasets import load_oulad_assessments
+    from edstudy.investigations.video_vs_text import video_vs_text_check
 
     ab = video_vs_text_check(path=real_data / "assistments_ab_video_vs_text")
     assert (ab.n_treatment, ab.n_control) == (337, 346)
     assert ab.table.loc[0, "estimate"] == pytest.approx(205 / 337 - 193 / 346)
-    al = oulad_assessment_log(real_data / "oulad")
+    al = load_oulad_assessments(real_data / "oulad", verbose=False)
     assert al["correct"].notna().all()
     assert al["student_id"].str.contains(":").all()
+    assert al.attrs["load_report"].dropped == {"no score": 173}  # rows with a blank score, counted

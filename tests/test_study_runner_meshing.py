@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import pytest
 
+from edstudy.experiment import Study, run_study
 from edstudy.sim import data_path
-from edstudy.study import Study
 
 
 @pytest.fixture(scope="module")
 def result():
-    return Study.from_yaml(data_path("default_study.yaml")).run(progress=False, keep_log=False)
+    study = Study.from_yaml(data_path("default_study.yaml"))
+    return run_study(study, progress=False, keep_log=False)
 
 
 def diff(result, arm, reference, scenario):

@@ -1,11 +1,11 @@
-"""The power planner widget and the planning tables behind it (edstudy.study.planning)."""
+"""The power planner widget and the planning tables behind it (edstudy.stats.planning)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from edstudy.study.planning import (
+from edstudy.stats.planning import (
     common_designs,
     describe_design,
     pilot_estimates,
@@ -14,7 +14,7 @@ from edstudy.study.planning import (
     simulate_trial,
     simulation_check,
 )
-from edstudy.study.power import (
+from edstudy.stats.power import (
     ClusterDesign,
     IndividualDesign,
     ThreeLevelDesign,

@@ -5,18 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from edstudy.sim import data_path
-from edstudy.study import Study
-from edstudy.study.analysis import hedges_g
-from edstudy.study.comparisons import (
+from edstudy.experiment import Study, analysis_frame, run_study
+from edstudy.investigations.strategy_comparison import (
     ARM_METRICS,
-    analysis_frame,
     arm_metrics,
     dropout_differences,
     effect_sizes,
     mixed_models,
     what_this_shows,
 )
+from edstudy.sim import data_path
+from edstudy.stats import hedges_g
 from edstudy.widgets.study_designer import StudyDesigner, study_designer
 
 ARMS = ["individualized", "personalized", "personalized_random_media"]
@@ -127,7 +126,7 @@ def result():
         contrasts=(("personalized", "individualized"),),
         scenarios={"meshing_0": {"meshing_effect": 0.0}},
     )
-    return study.run(progress=False, keep_log=False)
+    return run_study(study, progress=False, keep_log=False)
 
 
 def test_analysis_frame_separates_replications(result):

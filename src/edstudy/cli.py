@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
-    from edstudy.study.runner import run_study_file
+    from edstudy.experiment.runner import run_study_file
 
     out = run_study_file(args.study, args.out, scheduler=args.scheduler)
     print(f"study results written to {out}")

@@ -1,20 +1,20 @@
 """Figures shared by the notebooks, the widgets and the reports (matplotlib only).
 
-Every function takes one of the tidy tables made by :mod:`edstudy.study` (it only selects and
+Every function takes one of the tidy tables made by :mod:`edstudy.experiment` (it only selects and
 orders rows for display; no statistics are computed here) and returns a new
 :class:`matplotlib.figure.Figure` built without pyplot, so nothing depends on a global figure
 state and a widget can redraw from a callback. Show a figure in a notebook with
 ``edstudy.widgets.png_image(fig)`` or in a widget with ``edstudy.widgets.show_figure``.
 
 * :func:`arm_intervals` – means with 95% intervals per arm, one panel per measure, one colour
-  per scenario (:func:`edstudy.study.comparisons.arm_metrics`).
+  per scenario (:func:`edstudy.investigations.strategy_comparison.arm_metrics`).
 * :func:`effect_forest` – a forest plot of comparisons (Hedges' g, risk or model differences).
 * :func:`sweep_tradeoff` – practice time against post-test and against dropout along a parameter
-  sweep (:func:`edstudy.study.sweep`).
+  sweep (:func:`edstudy.experiment.sweep`).
 * :func:`power_curves` – power and MDES against the number of randomized units, with simulated
-  checks (:mod:`edstudy.study.planning`).
+  checks (:mod:`edstudy.stats.planning`).
 * :func:`learning_curves` – P(correct) by practice opportunity, observed and predicted, per skill
-  (:func:`edstudy.study.knowledge_tracing.learning_curves`).
+  (:func:`edstudy.investigations.knowledge_tracing.learning_curves`).
 * :func:`choice_heatmap` – shares in a grid, e.g. the medium chosen by the medium stated.
 * :func:`preference_spread` – how much students' preferences differ, one box per option.
 * :func:`estimate_vs_truth` – posterior intervals beside the simulator's truth.
@@ -83,8 +83,9 @@ def arm_intervals(
     ----------
     summary : DataFrame
         ``scenario, arm, metric, mean, ci_low, ci_high`` and optionally ``label`` (the axis
-        label of the metric), as made by :func:`edstudy.study.comparisons.arm_metrics`. Arms and
-        scenarios are drawn in the order they first appear.
+        label of the metric), as made by
+        :func:`edstudy.investigations.strategy_comparison.arm_metrics`. Arms and scenarios are
+        drawn in the order they first appear.
     metrics : sequence of str, optional
         The measures to draw, in order (default: all, in order of appearance).
     ncols : int
@@ -173,9 +174,10 @@ def effect_forest(
     ----------
     table : DataFrame
         ``arm, reference, <estimate>, ci_low, ci_high`` and optionally ``scenario``: the tables of
-        :func:`~edstudy.study.comparisons.effect_sizes` (``estimate="g"``),
-        :func:`~edstudy.study.comparisons.dropout_differences` (``"difference"``) or
-        :func:`~edstudy.study.comparisons.mixed_models` (``"estimate"``).
+        :func:`~edstudy.investigations.strategy_comparison.effect_sizes` (``estimate="g"``),
+        :func:`~edstudy.investigations.strategy_comparison.dropout_differences`
+        (``"difference"``) or
+        :func:`~edstudy.investigations.strategy_comparison.mixed_models` (``"estimate"``).
     estimate : str
         The column to draw.
     xlabel, title : str
@@ -254,7 +256,7 @@ def sweep_tradeoff(
     Parameters
     ----------
     table : DataFrame
-        From :func:`edstudy.study.sweep`: ``<parameter>, <x>, <x>_low, <x>_high`` and for each
+        From :func:`edstudy.experiment.sweep`: ``<parameter>, <x>, <x>_low, <x>_high`` and for each
         outcome ``<outcome>, <outcome>_low, <outcome>_high``; optionally ``scenario``. Rows are
         connected in the order of the parameter's values.
     parameter : str
@@ -336,10 +338,10 @@ def power_curves(
     ----------
     curves : DataFrame
         ``design, parameter, value, power, mdes`` (one or several designs stacked), from
-        :func:`edstudy.study.planning.power_curve`.
+        :func:`edstudy.stats.planning.power_curve`.
     checks : DataFrame, optional
         ``value, simulated, ci_low, ci_high`` and optionally ``design`` (matching a curve's
-        label), from :func:`edstudy.study.planning.simulation_check`: drawn as points with
+        label), from :func:`edstudy.stats.planning.simulation_check`: drawn as points with
         their Monte Carlo intervals on the power panel.
     target_power : float
         Drawn as a horizontal line on the power panel.
@@ -414,8 +416,9 @@ def learning_curves(
     ----------
     curves : DataFrame
         ``skill, opportunity, series, p_correct`` and optionally ``n_students``, as made by
-        :func:`edstudy.study.knowledge_tracing.learning_curves`; the series ``"observed"`` is
-        drawn as points (sized by ``n_students`` when present), every other series as a line.
+        :func:`edstudy.investigations.knowledge_tracing.learning_curves`; the series
+        ``"observed"`` is drawn as points (sized by ``n_students`` when present), every other
+        series as a line.
         Skills are drawn in the order they first appear.
     ncols : int
         Panels per row.

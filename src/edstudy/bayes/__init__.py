@@ -4,6 +4,9 @@ Importing :mod:`edstudy.bayes` is cheap: PyMC is imported only when a model func
 used (``edstudy.bayes.fit_hbkt`` etc. are resolved lazily), and :mod:`edstudy.bayes.synthetic`
 and :mod:`edstudy.bayes.priors` never import it.
 
+Every ``fit_*`` function takes one :class:`FitSettings` (method, draws, chains, ...), and
+:func:`quiet_pymc` silences PyMC's progress messages.
+
 Functions
 ---------
 fit_hbkt, build_hbkt_model, mastery_posterior, HierarchicalBKT
@@ -20,6 +23,7 @@ import importlib
 from typing import Any
 
 from edstudy.bayes.priors import HBKTPriors, MeshingPriors, PreferencePriors
+from edstudy.bayes.settings import FitSettings, quiet_pymc
 
 _LAZY = {
     "HierarchicalBKT": "edstudy.bayes.hbkt",
@@ -34,7 +38,7 @@ _LAZY = {
     "meshing_summary": "edstudy.bayes.meshing",
 }
 
-__all__ = ["HBKTPriors", "MeshingPriors", "PreferencePriors", *_LAZY]
+__all__ = ["FitSettings", "HBKTPriors", "MeshingPriors", "PreferencePriors", "quiet_pymc", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from typing import Literal
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
 
-__all__ = ["Method", "Sampler", "fit_model", "summarize"]
+from edstudy.bayes.settings import FitSettings
 
-Method = Literal["nuts", "advi", "map"]
-Sampler = Literal["pymc", "nutpie"]
+__all__ = ["fit_model", "summarize"]
 
 
 def _posterior_dims(model: pm.Model) -> dict[str, list[str]]:
@@ -30,36 +28,16 @@ def _point_names(model: pm.Model) -> list[str]:
 
 
 def fit_model(
-    model: pm.Model,
-    *,
-    method: Method = "nuts",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    target_accept: float = 0.9,
-    sampler: Sampler = "pymc",
-    advi_steps: int = 20_000,
-    seed: int | None = None,
-    progressbar: bool = False,
+    model: pm.Model, settings: FitSettings | None = None, *, seed: int | None = None
 ) -> az.InferenceData:
     """Fit a PyMC model and return ArviZ InferenceData with the model's coords.
 
     Parameters
     ----------
     model : pymc.Model
-    method : {"nuts", "advi", "map"}
-        ``"nuts"``: full posterior (for reports). ``"advi"``: mean-field variational
-        approximation, ``draws`` draws in one chain (fast, under-dispersed). ``"map"``: the
-        posterior mode as a single draw (fastest; intervals are degenerate, and hierarchical
-        spreads shrink towards 0).
-    draws, tune, chains, cores, target_accept : NUTS settings (``draws`` also for ADVI).
-    sampler : {"pymc", "nutpie"}
-        NUTS implementation; ``"nutpie"`` needs the optional ``nutpie`` package.
-    advi_steps : int
-        Maximum ADVI iterations (stops earlier when the parameters converge).
+    settings : FitSettings, optional
+        Method and sampler settings (default ``FitSettings()``: NUTS, 4 chains of 1000).
     seed : int, optional
-    progressbar : bool
 
     Returns
     -------
@@ -67,22 +45,22 @@ def fit_model(
         ``posterior`` (+ ``sample_stats`` for NUTS); ``attrs`` record ``method``, ``sampler`` and
         ``fit_seconds``.
     """
+    st = settings if settings is not None else FitSettings()
+    method, sampler, draws, progressbar = st.method, st.sampler, st.draws, st.progressbar
     start = time.perf_counter()
     if method == "nuts":
         if sampler == "nutpie" and importlib.util.find_spec("nutpie") is None:
             raise ImportError("sampler='nutpie' needs the nutpie package: pip install nutpie")
-        if sampler not in ("pymc", "nutpie"):
-            raise ValueError(f"sampler must be 'pymc' or 'nutpie', got {sampler!r}")
         kwargs: dict = {}
         if sampler == "nutpie":
             kwargs["nuts_sampler_kwargs"] = {"backend": "numba"}
         with model:
             idata = pm.sample(
                 draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                target_accept=target_accept,
+                tune=st.tune,
+                chains=st.chains,
+                cores=st.cores,
+                target_accept=st.target_accept,
                 random_seed=seed,
                 progressbar=progressbar,
                 nuts_sampler=sampler,
@@ -92,7 +70,7 @@ def fit_model(
     elif method == "advi":
         with model:
             approx = pm.fit(
-                n=advi_steps,
+                n=st.advi_steps,
                 method="advi",
                 random_seed=seed,
                 progressbar=progressbar,
@@ -110,7 +88,7 @@ def fit_model(
             coords=_coords(model),
             dims=_posterior_dims(model),
         )
-    else:
+    else:  # pragma: no cover - FitSettings checks the method
         raise ValueError(f"method must be 'nuts', 'advi' or 'map', got {method!r}")
     idata.attrs["method"] = method
     idata.attrs["sampler"] = sampler if method == "nuts" else method

@@ -38,7 +38,7 @@ expression on the padded (sequences x horizon+1) matrix (``likelihood="graph"``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import arviz as az
@@ -53,8 +53,9 @@ from pytensor.graph.op import Op
 
 from edstudy.bayes._data import BKTArrays, bkt_arrays, tau_design
 from edstudy.bayes._kernels import hbkt_loglik_grad
-from edstudy.bayes._sampling import Method, Sampler, fit_model
+from edstudy.bayes._sampling import fit_model
 from edstudy.bayes.priors import HBKTPriors
+from edstudy.bayes.settings import FitSettings
 from edstudy.bkt.filtering import update_mastery
 
 __all__ = [
@@ -310,19 +311,11 @@ def build_hbkt_model(
 def fit_hbkt(
     log: pd.DataFrame,
     *,
-    method: Method = "nuts",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    target_accept: float = 0.9,
-    sampler: Sampler = "pymc",
-    advi_steps: int = 20_000,
+    settings: FitSettings | None = None,
     priors: HBKTPriors | None = None,
     max_opportunities: int | None = None,
     likelihood: Likelihood = "kernel",
     seed: int | None = None,
-    progressbar: bool = False,
 ) -> az.InferenceData:
     """Fit the hierarchical BKT model; see :func:`build_hbkt_model` for the model.
 
@@ -330,10 +323,10 @@ def fit_hbkt(
     ----------
     log : DataFrame
         Scored response log.
-    method : {"nuts", "advi", "map"}
-        NUTS for reports; ADVI or MAP as the fast path for widgets.
-    draws, tune, chains, cores, target_accept, sampler, advi_steps, seed, progressbar
-        See :func:`edstudy.bayes._sampling.fit_model`.
+    settings : FitSettings, optional
+        How to fit: NUTS for reports (the default); ``FitSettings.fast()`` (ADVI) or
+        ``method="map"`` as the fast path for widgets.
+    seed : int, optional
     priors : HBKTPriors, optional
     max_opportunities : int, optional
     likelihood : {"kernel", "graph"}
@@ -347,19 +340,7 @@ def fit_hbkt(
     model = build_hbkt_model(
         log, priors=priors, max_opportunities=max_opportunities, likelihood=likelihood
     )
-    idata = fit_model(
-        model,
-        method=method,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        target_accept=target_accept,
-        sampler=sampler,
-        advi_steps=advi_steps,
-        seed=seed,
-        progressbar=progressbar,
-    )
+    idata = fit_model(model, settings, seed=seed)
     idata.attrs["model"] = "hierarchical_bkt"
     return idata
 
@@ -481,8 +462,7 @@ class HierarchicalBKT:
 
     Parameters
     ----------
-    method : {"nuts", "advi", "map"}
-    draws, tune, chains, cores, target_accept, sampler, advi_steps
+    settings : FitSettings
         Sampler settings, see :func:`fit_hbkt`.
     priors : HBKTPriors
     seed : int, optional
@@ -493,32 +473,13 @@ class HierarchicalBKT:
         Set by :meth:`fit`.
     """
 
-    method: Method = "nuts"
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    cores: int | None = None
-    target_accept: float = 0.9
-    sampler: Sampler = "pymc"
-    advi_steps: int = 20_000
+    settings: FitSettings = field(default_factory=FitSettings)
     priors: HBKTPriors | None = None
     seed: int | None = None
 
     def fit(self, log: pd.DataFrame) -> HierarchicalBKT:
         """Fit on a scored response log; returns ``self`` with ``idata_`` set."""
-        self.idata_ = fit_hbkt(
-            log,
-            method=self.method,
-            draws=self.draws,
-            tune=self.tune,
-            chains=self.chains,
-            cores=self.cores,
-            target_accept=self.target_accept,
-            sampler=self.sampler,
-            advi_steps=self.advi_steps,
-            priors=self.priors,
-            seed=self.seed,
-        )
+        self.idata_ = fit_hbkt(log, settings=self.settings, priors=self.priors, seed=self.seed)
         return self
 
     def skill_parameters(self, *, interval: float = 0.9) -> pd.DataFrame:

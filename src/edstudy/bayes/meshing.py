@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from edstudy.bayes._sampling import Method, Sampler, fit_model, summarize
+from edstudy.bayes._sampling import fit_model, summarize
 from edstudy.bayes.priors import MeshingPriors
+from edstudy.bayes.settings import FitSettings
 
 __all__ = [
     "MeshingData",
@@ -218,16 +219,8 @@ def fit_meshing(
     stated_column: str = "stated_preference",
     adjust_pretest: bool = True,
     priors: MeshingPriors | None = None,
-    method: Method = "nuts",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    target_accept: float = 0.95,
-    sampler: Sampler = "pymc",
-    advi_steps: int = 20_000,
+    settings: FitSettings | None = None,
     seed: int | None = None,
-    progressbar: bool = False,
 ) -> az.InferenceData:
     """Fit the meshing model; ``meshing_summary`` answers "does the preferred medium help?".
 
@@ -235,8 +228,9 @@ def fit_meshing(
     ----------
     log, outcomes, media, stated_column, adjust_pretest, priors
         See :func:`meshing_data` and :func:`build_meshing_model`.
-    method, draws, tune, chains, cores, target_accept, sampler, advi_steps, seed, progressbar
-        See :func:`edstudy.bayes._sampling.fit_model`.
+    settings : FitSettings, optional
+        How to fit (default NUTS, 4 chains of 1000 draws, ``target_accept=0.95``).
+    seed : int, optional
 
     Returns
     -------
@@ -251,19 +245,9 @@ def fit_meshing(
         adjust_pretest=adjust_pretest,
         priors=priors,
     )
-    idata = fit_model(
-        model,
-        method=method,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        target_accept=target_accept,
-        sampler=sampler,
-        advi_steps=advi_steps,
-        seed=seed,
-        progressbar=progressbar,
-    )
+    if settings is None:
+        settings = FitSettings(target_accept=0.95)
+    idata = fit_model(model, settings, seed=seed)
     idata.attrs["model"] = "meshing"
     for reason, count in model.meshing_dropped.items():  # type: ignore[attr-defined]
         idata.attrs[f"dropped: {reason}"] = count

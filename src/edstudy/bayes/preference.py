@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from edstudy.bayes._sampling import Method, Sampler, fit_model, summarize
+from edstudy.bayes._sampling import fit_model, summarize
 from edstudy.bayes.priors import PreferencePriors
+from edstudy.bayes.settings import FitSettings
 
 __all__ = [
     "PreferenceData",
@@ -246,16 +247,8 @@ def fit_preferences(
     stated_column: str = "stated_preference",
     interest_columns: Sequence[str] = (),
     priors: PreferencePriors | None = None,
-    method: Method = "nuts",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    cores: int | None = None,
-    target_accept: float = 0.9,
-    sampler: Sampler = "pymc",
-    advi_steps: int = 20_000,
+    settings: FitSettings | None = None,
     seed: int | None = None,
-    progressbar: bool = False,
 ) -> az.InferenceData:
     """Fit the learner-preference model; see :func:`build_preference_model`.
 
@@ -263,8 +256,9 @@ def fit_preferences(
     ----------
     log, outcomes, media, stated_column, interest_columns, priors
         See :func:`preference_data` and :func:`build_preference_model`.
-    method, draws, tune, chains, cores, target_accept, sampler, advi_steps, seed, progressbar
-        See :func:`edstudy.bayes._sampling.fit_model`.
+    settings : FitSettings, optional
+        How to fit (default ``FitSettings()``: NUTS, 4 chains of 1000 draws).
+    seed : int, optional
 
     Returns
     -------
@@ -279,19 +273,7 @@ def fit_preferences(
         interest_columns=interest_columns,
         priors=priors,
     )
-    idata = fit_model(
-        model,
-        method=method,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        target_accept=target_accept,
-        sampler=sampler,
-        advi_steps=advi_steps,
-        seed=seed,
-        progressbar=progressbar,
-    )
+    idata = fit_model(model, settings, seed=seed)
     idata.attrs["model"] = "learner_preference"
     return idata
 

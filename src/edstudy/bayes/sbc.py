@@ -16,6 +16,7 @@ from scipy import stats
 
 from edstudy.bayes.hbkt import fit_hbkt
 from edstudy.bayes.priors import HBKTPriors
+from edstudy.bayes.settings import FitSettings
 from edstudy.bayes.synthetic import draw_hbkt_truth, simulate_hbkt
 
 __all__ = ["sbc_hbkt", "sbc_uniformity"]
@@ -75,12 +76,10 @@ def sbc_hbkt(
         start = time.perf_counter()
         idata = fit_hbkt(
             log,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=1,
+            settings=FitSettings(
+                draws=draws, tune=tune, chains=chains, cores=1, target_accept=target_accept
+            ),
             priors=p,
-            target_accept=target_accept,
             seed=int(rng.integers(2**31)),
         )
         seconds = time.perf_counter() - start

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from edstudy.bkt.params import BKTParams
+from edstudy.bkt.params import BKTParams, SkillParams
 
-__all__ = ["sample_log"]
+__all__ = ["sample_log", "synthetic_log"]
 
 
 def _sigmoid(x):
@@ -143,3 +143,48 @@ def sample_log(
     df = pd.DataFrame(out)
     assert len(df) == n_rows
     return df
+
+
+def synthetic_log(
+    n_students: int = 200,
+    n_opportunities: int = 8,
+    *,
+    seed: int = 0,
+    unscored_share: float = 0.05,
+    drop_share: float = 0.15,
+) -> pd.DataFrame:
+    """A response log with awkward but valid ids, to exercise the pipeline without real data.
+
+    Students are a mix of text ids with spaces and negative integers; skills are ``"skill one"``,
+    ``-7`` and ``"fractions / decimals"``; every student's ``order`` has gaps (rows dropped at
+    random, orders spread out); a few unscored rows (``correct`` missing) are added; rows are
+    shuffled. The answers follow individualized BKT with known parameters (``attrs["truth"]``).
+    """
+    rng = np.random.default_rng(seed)
+    truth = {
+        "skill one": SkillParams(prior=0.35, learn=0.2, guess=0.2, slip=0.1),
+        -7: SkillParams(prior=0.2, learn=0.12, guess=0.25, slip=0.12),
+        "fractions / decimals": SkillParams(prior=0.5, learn=0.25, guess=0.15, slip=0.08),
+    }
+    params = BKTParams.from_skills(truth)
+    eff_p = rng.normal(0, 0.7, n_students)
+    eff_l = rng.normal(0, 0.5, n_students)
+    log = sample_log(
+        params, n_students, n_opportunities, seed=rng, student_prior=eff_p, student_learn=eff_l
+    )
+    names = np.array(
+        [f"student {i} of class {i % 7}" if i % 2 else -(i + 1) for i in range(n_students)],
+        dtype=object,
+    )
+    log["student_id"] = names[log["student_id"].to_numpy()]
+    log["skill_id"] = log["skill_id"].astype(object)
+    log["order"] = log["order"].to_numpy() * 3 + rng.integers(0, 3, len(log))
+    log = log[rng.random(len(log)) >= drop_share]
+    n_extra = int(unscored_share * len(log))
+    extra = log.sample(n_extra, random_state=int(rng.integers(2**31))).copy()
+    extra["order"] = extra["order"] + 1_000_000
+    extra["correct"] = pd.array([pd.NA] * n_extra, dtype="Int8")
+    log = pd.concat([log, extra]).sample(frac=1.0, random_state=int(rng.integers(2**31)))
+    log = log.reset_index(drop=True)
+    log.attrs["truth"] = {str(k): v for k, v in truth.items()}
+    return log

@@ -20,8 +20,9 @@ from edstudy.datasets.assistments2009 import load_assistments2009
 from edstudy.datasets.assistments2017 import load_assistments2017
 from edstudy.datasets.custom import load_csv
 from edstudy.datasets.datashop import load_datashop
-from edstudy.datasets.oulad import load_oulad, load_oulad_outcomes
+from edstudy.datasets.oulad import load_oulad, load_oulad_assessments, load_oulad_outcomes
 from edstudy.datasets.pybkt import load_pybkt_example
+from edstudy.datasets.select import REAL_DATASETS, load_log, select_log, split_students
 from edstudy.datasets.sources import SOURCES
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "DataNotFoundError",
     "DatasetFormatError",
     "LoadReport",
+    "REAL_DATASETS",
     "SOURCES",
     "load_ab_video_vs_text",
     "load_assistments2009",
@@ -36,6 +38,10 @@ __all__ = [
     "load_csv",
     "load_datashop",
     "load_oulad",
+    "load_oulad_assessments",
     "load_oulad_outcomes",
+    "load_log",
     "load_pybkt_example",
+    "select_log",
+    "split_students",
 ]

@@ -35,7 +35,7 @@ from edstudy.datasets._read import (
 )
 from edstudy.datasets._report import Ledger
 
-__all__ = ["load_oulad", "load_oulad_outcomes"]
+__all__ = ["load_oulad", "load_oulad_assessments", "load_oulad_outcomes"]
 
 VLE_CLICKS = ("code_module", "code_presentation", "id_student", "id_site", "date", "sum_click")
 INFO = (
@@ -446,3 +446,75 @@ def load_oulad_outcomes(
     for note in notes:
         ledger.note(note)
     return finish_outcomes(out, ledger, verbose=verbose)
+
+
+def load_oulad_assessments(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    pass_mark: float = 40.0,
+    by: str = "module_type",
+    download: bool = False,
+    verbose: bool = True,
+) -> pd.DataFrame:
+    """OULAD's assessments as a scored response log: every submission is an opportunity.
+
+    Lets the knowledge-tracing models and the real-cohort pipeline run on OULAD, whose activity
+    log has no scored answers.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The OULAD folder (``assessments`` and ``studentAssessment``, ``.csv`` or ``.csv.gz``);
+        searched for when omitted.
+    pass_mark : float
+        ``correct = score >= pass_mark`` (the Open University's pass mark is 40).
+    by : {"module_type", "module"}
+        Skill = module and assessment type (``"AAA TMA"``) or the module alone.
+    download : bool
+        Fetch the official archive into the cache when no copy is found.
+    verbose : bool
+        Print the one-line load summary (it is always logged at INFO).
+
+    Returns
+    -------
+    DataFrame
+        ``student_id`` (enrolment ``"<id_student>:<module>-<presentation>"``), ``skill_id``,
+        ``order`` (rank of ``date_submitted``, then ``id_assessment``, within the enrolment),
+        ``correct``, ``item_id`` (``id_assessment``), ``score``; the :class:`LoadReport` counts
+        submissions without a score and those naming an unknown assessment.
+    """
+    if by not in ("module_type", "module"):
+        raise ValueError(f"by must be 'module_type' or 'module', got {by!r}")
+    folder, _ = _folder_and_clicks(path, download, verbose)
+    a_file = _table(folder, "assessments")
+    sa_file = _table(folder, "studentAssessment")
+    a_cols = ("id_assessment", "code_module", "code_presentation", "assessment_type")
+    sa_cols = ("id_assessment", "id_student", "date_submitted", "score")
+    require_columns(a_file, read_header(a_file), a_cols, "OULAD assessments")
+    require_columns(sa_file, read_header(sa_file), sa_cols, "OULAD studentAssessment")
+    assessments = read_table(a_file, a_cols, dtype=_TEXT_COLUMNS, na_values=_NA)
+    subs = read_table(sa_file, sa_cols, na_values=_NA)
+    ledger = Ledger("oulad_assessments", sa_file, len(subs))
+    subs["score"] = parse_number(subs["score"], "score", sa_file, minimum=0, maximum=100)
+    subs["date_submitted"] = parse_number(subs["date_submitted"], "date_submitted", sa_file)
+    subs = ledger.drop(subs, subs["score"].isna(), "no score")
+    m = subs.merge(assessments, on="id_assessment", how="left")
+    m.index = subs.index
+    m = ledger.drop(m, m["code_module"].isna(), f"id_assessment not in {a_file.name}")
+    student = _enrolment_ids(m["id_student"], m["code_module"], m["code_presentation"])
+    skill = m["code_module"] + (" " + m["assessment_type"] if by == "module_type" else "")
+    m = m.assign(student_id=student, skill_id=skill.astype("str"))
+    m = m.sort_values(["student_id", "date_submitted", "id_assessment"], kind="stable")
+    log = pd.DataFrame(
+        {
+            "student_id": m["student_id"],
+            "skill_id": m["skill_id"],
+            "order": m.groupby("student_id", sort=False).cumcount().astype("int64"),
+            "correct": (m["score"] >= pass_mark).astype("int8"),
+            "item_id": _whole(m["id_assessment"], "id_assessment", sa_file, 0),
+            "score": m["score"].astype(float),
+        },
+        index=m.index,
+    )
+    ledger.note(f"correct = score >= {pass_mark:g}; skill = {by.replace('_', ' and ')}")
+    return finish_log(log, ledger, verbose=verbose)

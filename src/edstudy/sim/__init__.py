@@ -21,6 +21,7 @@ from edstudy.sim.curriculum import (
 )
 from edstudy.sim.engine import MASTERY_REPORTED, Budget, Simulation, simulate
 from edstudy.sim.population import Cohort, PopulationSpec, draw_cohort
+from edstudy.sim.quick import simulate_cohort
 from edstudy.sim.rules import STATE_VARIABLES, ConditionError, ConditionFunction, parse_condition
 from edstudy.sim.strategies import (
     ACTIONS,
@@ -59,6 +60,7 @@ __all__ = [
     "load_strategy",
     "parse_condition",
     "simulate",
+    "simulate_cohort",
     "strategy_from_dict",
     "strategy_from_text",
 ]

@@ -1,8 +1,8 @@
 """Simulated cohorts whose students are drawn from a student model fitted to real data.
 
 Real logs record one instructional policy, so comparing strategies on real students is
-model-based: fit student models to the log (:mod:`edstudy.study.real_cohort`), then let every
-strategy teach students drawn from each fitted model. This module is the bridge from a fitted
+model-based: fit student models to the log (:mod:`edstudy.investigations.real_cohort`), then let
+every strategy teach students drawn from each fitted model. This module is the bridge from a fitted
 model to the simulator's two inputs.
 
 :class:`StudentModel`

@@ -109,6 +109,11 @@ class ProgressBar:
             self.bar.value = self.bar.max
             self.widget.layout.display = "none"
 
+    def update(self, done: int, text: str = "") -> None:
+        """Set the bar to ``done`` steps (a progress callback: ``on_progress(done, total)``)."""
+        self.bar.value = min(int(done), self.bar.max)
+        self.label.value = text
+
     def step(self, text: str = "", n: int = 1) -> None:
         """Advance by ``n`` steps and say what comes next."""
         self.bar.value = min(self.bar.value + n, self.bar.max)

@@ -4,8 +4,8 @@
 classes or schools randomized; class size; intraclass correlations; the share of variance a
 pretest explains) and the effect to detect; every change recomputes the power, the minimum
 detectable effect (MDES), the number of units needed and the power curve with
-:mod:`edstudy.study.power` / :mod:`edstudy.study.planning`. :meth:`PowerPlanner.simulate` checks
-the formula by simulating trials from the formula's own model (:func:`edstudy.study.planning.
+:mod:`edstudy.stats.power` / :mod:`edstudy.stats.planning`. :meth:`PowerPlanner.simulate` checks
+the formula by simulating trials from the formula's own model (:func:`edstudy.stats.planning.
 simulation_check`), with a progress bar.
 
 State is readable without a browser::
@@ -25,8 +25,8 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from edstudy.study.planning import describe_design, power_curve, simulation_check
-from edstudy.study.power import (
+from edstudy.stats.planning import describe_design, power_curve, simulation_check
+from edstudy.stats.power import (
     ClusterDesign,
     Design,
     IndividualDesign,
@@ -426,7 +426,7 @@ class PowerPlanner:
         Returns
         -------
         DataFrame or None
-            :func:`edstudy.study.planning.simulation_check` at ``n_units`` (also in ``check``),
+            :func:`edstudy.stats.planning.simulation_check` at ``n_units`` (also in ``check``),
             or None with the reason in ``message``.
         """
         out = None

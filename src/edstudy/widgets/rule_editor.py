@@ -6,7 +6,7 @@ curriculum at once by the rule parser (:func:`edstudy.sim.strategy_from_dict`), 
 which names the line, the rule number and the field (``rules.yaml, line 14, rule 2, field 'when':
 unknown name 'mastry' (did you mean 'mastery'?) ...``), is shown above the text. Two sliders set
 the usual thresholds (mastery to move on, consecutive errors that trigger remediation) on top of
-the text's parameters, and :meth:`RuleEditor.run_sweep` runs :func:`edstudy.study.sweep` over
+the text's parameters, and :meth:`RuleEditor.run_sweep` runs :func:`edstudy.experiment.sweep` over
 one parameter to show the trade-off between practice time, post-test and dropout.
 
 State is readable without a browser::
@@ -29,12 +29,12 @@ import ipywidgets as widgets
 import pandas as pd
 import yaml
 
+from edstudy.experiment.sweep import sweep
 from edstudy.sim import ConfigError, strategy_from_text
 from edstudy.sim.curriculum import Curriculum, data_path, default_curriculum
 from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
 from edstudy.sim.strategies import STRATEGY_NAMES, Strategy
-from edstudy.study.sweep import sweep
 from edstudy.widgets.base import WIDE, ErrorBox, ProgressBar, html_table, show_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -190,7 +190,7 @@ class RuleEditor:
     message : str
         The validation message ("" when the text is valid).
     sweep_table : DataFrame or None
-        The last sweep (:func:`edstudy.study.sweep`), one row per value.
+        The last sweep (:func:`edstudy.experiment.sweep`), one row per value.
     figure_png : bytes
     """
 

@@ -7,9 +7,10 @@ and the world (the meshing effect: how much a student's own best medium speeds l
 pick the arms. :meth:`StudyDesigner.run` simulates every (scenario, arm) with a progress bar and
 shows the arms' means with intervals and the study's comparisons as Hedges' g.
 
-All numbers come from :mod:`edstudy.study` (runner, :mod:`edstudy.study.comparisons`) and the
-figure from :mod:`edstudy.plots`; the results are plain attributes (``result``, ``summary``,
-``effects``, ``figure_png``) so tests need no browser::
+All numbers come from :mod:`edstudy.experiment` (the runner) and
+:mod:`edstudy.investigations.strategy_comparison`, and the figure from :mod:`edstudy.plots`; the
+results are plain attributes (``result``, ``summary``, ``effects``, ``figure_png``) so tests need
+no browser::
 
     designer = study_designer(n_students=700)
     designer.meshing.value = 1.0
@@ -27,11 +28,12 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 import pandas as pd
 
+from edstudy.experiment.result import StudyResult
+from edstudy.experiment.runner import run_study, tasks_of
+from edstudy.experiment.study import Study
+from edstudy.investigations.strategy_comparison import ARM_METRICS, arm_metrics, effect_sizes
 from edstudy.sim.curriculum import data_path
 from edstudy.sim.engine import Budget
-from edstudy.study.comparisons import ARM_METRICS, arm_metrics, effect_sizes
-from edstudy.study.design import Study
-from edstudy.study.runner import StudyResult, Task, run_task
 from edstudy.widgets.base import WIDE, ErrorBox, ProgressBar, control, html_table, show_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,9 +74,9 @@ class StudyDesigner:
         The study of the last run.
     result : StudyResult or None
     summary : DataFrame or None
-        :func:`edstudy.study.comparisons.arm_metrics` of the last run.
+        :func:`edstudy.investigations.strategy_comparison.arm_metrics` of the last run.
     effects : DataFrame or None
-        :func:`edstudy.study.comparisons.effect_sizes` of the last run.
+        :func:`edstudy.investigations.strategy_comparison.effect_sizes` of the last run.
     figure_png : bytes
         The figure as shown.
     """
@@ -304,17 +306,13 @@ class StudyDesigner:
         with self.errors.catch("Could not run the study"):
             self.status.value = ""
             study = self.build_study()
-            tasks = [
-                Task(study, scenario, r, i, keep_log=False)
-                for scenario in study.scenario_names
-                for r in range(study.replications)
-                for i in range(len(study.arms))
-            ]
-            parts = [run_task(t)[0] for t in self.progress.iterate(tasks, description="Simulating")]
-            outcomes = pd.concat(parts, ignore_index=True)
-            for col in ("scenario", "arm"):
-                outcomes[col] = outcomes[col].astype("string")
-            result = StudyResult(study=study, outcomes=outcomes)
+            with self.progress.task(len(tasks_of(study)), "Simulating") as bar:
+                result = run_study(
+                    study,
+                    progress=False,
+                    on_progress=lambda done, total: bar.update(done),
+                    keep_log=False,
+                )
             summary = arm_metrics(result, self.metrics)
             effects = effect_sizes(result) if len(study.arms) > 1 else pd.DataFrame()
             self.study, self.result, self.summary, self.effects = study, result, summary, effects

@@ -3,7 +3,7 @@
 Mixed models (MixedLM), GEE/GLM for binary outcomes,
 cluster-means regression.
 
-See :mod:`edstudy.study.analysis` for the conventions and references.
+See :mod:`edstudy.stats` for the conventions and references.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from edstudy.study._checks import (
+from edstudy.stats._checks import (
     _as_float,
     _check_columns,
     _check_frame,
@@ -25,7 +25,7 @@ from edstudy.study._checks import (
     _Sample,
     _select,
 )
-from edstudy.study.effect_sizes import (
+from edstudy.stats.effect_sizes import (
     _cluster_codes,
     anova_icc,
 )

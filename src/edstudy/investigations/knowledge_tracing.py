@@ -5,7 +5,7 @@ run the same on ASSISTments 2009, on any other log and on a simulated one:
 
 * :func:`practice_log` loads ASSISTments 2009 (or falls back, saying so, to a cohort simulated
   with :mod:`edstudy.sim`) and keeps the most-practised skills
-  (:func:`~edstudy.study.real_cohort.select_log`).
+  (:func:`~edstudy.datasets.select_log`).
 * :func:`pool_rare_items` gives problems seen fewer than ``min_rows`` times one shared item id per
   skill, so the KT-IDEM variant estimates guess and slip only where there are data for them.
 * :func:`compare_variants` scores the BKT variants of :data:`VARIANTS` two ways:
@@ -39,6 +39,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from edstudy.bkt import BKT, ConvergenceWarning
+from edstudy.bkt import metrics as M
+from edstudy.datasets import DataNotFoundError, load_assistments2009, select_log
+from edstudy.sim.quick import simulate_cohort
 
 __all__ = [
     "PUBLISHED",
@@ -113,15 +118,6 @@ class PracticeLog:
     details: str = ""
 
 
-def _simulated_log(n_students: int, seed: int) -> pd.DataFrame:
-    from edstudy.sim import PopulationSpec, default_curriculum, draw_cohort, load_strategy, simulate
-
-    cur = default_curriculum()
-    cohort = draw_cohort(PopulationSpec(), cur, n_students, seed=seed)
-    log, _ = simulate(cohort, cur, load_strategy("individualized"), seed=seed + 1)
-    return log
-
-
 def practice_log(
     *,
     top_skills: int | None = 10,
@@ -149,9 +145,6 @@ def practice_log(
     PracticeLog
         ``log.attrs["selection"]`` records what the selection kept and dropped.
     """
-    from edstudy.datasets import DataNotFoundError, load_assistments2009
-    from edstudy.study.real_cohort import select_log
-
     details = ""
     try:
         raw = load_assistments2009(path, verbose=False)
@@ -159,7 +152,9 @@ def practice_log(
         message = str(report).splitlines()[0] if report is not None else "loaded"
         source, real = "ASSISTments 2009-2010 skill builders (AKT-processed copy)", True
     except DataNotFoundError as err:
-        raw = _simulated_log(fallback_students, seed)
+        raw, _ = simulate_cohort(
+            "individualized", fallback_students, cohort_seed=seed, seed=seed + 1
+        )
         details = str(err)
         message = (
             "REAL DATA NOT FOUND: this run uses a SIMULATED log (edstudy.sim, individualized "
@@ -236,8 +231,6 @@ class VariantComparison:
 
 
 def _estimator(variant: str, restarts: int, seed: int):
-    from edstudy.bkt import BKT
-
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; known: {list(VARIANTS)}")
     options = dict(VARIANTS[variant][0])
@@ -275,9 +268,6 @@ def compare_variants(
         Unseen skills, items or students are predicted with averaged parameters (and
         individualized models give an unseen student the average effect, 0).
     """
-    from edstudy.bkt import ConvergenceWarning
-    from edstudy.bkt import metrics as M
-
     names = ("auc", "rmse", "log_loss", "accuracy")
     y = log["correct"].to_numpy(dtype=float, na_value=np.nan)
     test = returning_split(log, returning_share) if returning_share else None

@@ -1,16 +1,16 @@
 """Planning a study: power curves, MDES and sample-size tables, and their check by simulation.
 
-:mod:`edstudy.study.power` holds the formulas (Bloom 2005; PowerUp!) for one design at a time.
+:mod:`edstudy.stats.power` holds the formulas (Bloom 2005; PowerUp!) for one design at a time.
 This module lays them out the way a researcher plans: how power grows with the number of
 clusters (:func:`power_curve`), what the common designs need (:func:`sample_size_table`), and
 whether the formulas can be trusted for a given design (:func:`simulation_check`), by simulating
 trials whose data follow the formula's own model exactly (:func:`simulate_trial`) and analysing
 each with the analysis the formula assumes (:func:`trial_p_value`: OLS on cluster means with the
-covariate's cluster mean, :func:`edstudy.study.analysis.cluster_means_model`).
+covariate's cluster mean, :func:`edstudy.stats.cluster_means_model`).
 
 For a check against the simulated cohorts themselves, :func:`pilot_estimates` reads the effect,
-ICC and covariate R² off a pilot run of a :class:`~edstudy.study.design.Study`, and
-:func:`study_trial` turns the study into a generator for :func:`~edstudy.study.power.
+ICC and covariate R² off a pilot run of a :class:`~edstudy.experiment.study.Study`, and
+:func:`study_trial` turns the study into a generator for :func:`~edstudy.stats.power.
 simulated_power`, so the analytic power of the pilot's design can be compared with the share of
 simulated studies that detect the effect.
 
@@ -32,13 +32,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from edstudy.study.analysis import cluster_means_model, hedges_g, mixed_model
-from edstudy.study.power import (
+from edstudy.stats.effect_sizes import hedges_g
+from edstudy.stats.models import cluster_means_model, mixed_model
+from edstudy.stats.power import (
     ClusterDesign,
     Design,
     IndividualDesign,
@@ -48,9 +49,6 @@ from edstudy.study.power import (
     sample_size,
     simulated_power,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edstudy.study.design import Study
 
 __all__ = [
     "UNIT_FIELD",
@@ -65,11 +63,7 @@ __all__ = [
     "sample_size_table",
     "simulate_trial",
     "simulation_check",
-    "study_p_value",
-    "study_power_check",
-    "study_trial",
     "trial_p_value",
-    "two_arm_study",
 ]
 
 #: Field of each design that counts the randomized units.
@@ -552,7 +546,7 @@ def simulation_check(
     return pd.DataFrame(rows)
 
 
-# --- checks with the study runner ----------------------------------------------------------------
+# --- a pilot's design parameters ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -617,10 +611,10 @@ def pilot_estimates(
     outcome: str = "posttest",
 ) -> PilotEstimates:
     """Effect, ICC and covariate R² of a pilot (random-intercept models with and without the
-    covariate, :func:`edstudy.study.analysis.mixed_model`).
+    covariate, :func:`edstudy.stats.mixed_model`).
 
     ``outcomes`` must have cluster labels unique across replications
-    (:func:`edstudy.study.comparisons.analysis_frame`).
+    (:func:`edstudy.investigations.strategy_comparison.analysis_frame`).
     """
     kw: dict[str, Any] = {
         "treatment": treatment,
@@ -651,117 +645,4 @@ def pilot_estimates(
         r2_level2=share(tau1, tau0),
         n_students=int(plain.n_obs),
         n_clusters=int(plain.n_groups[cluster]),
-    )
-
-
-def two_arm_study(
-    study: Study, *, treatment: str, control: str, scenario: str | None = None
-) -> Study:
-    """The study reduced to two arms and one scenario (the first by default)."""
-    arms = {a.name: a for a in study.arms}
-    for name in (treatment, control):
-        if name not in arms:
-            raise ValueError(f"unknown arm {name!r}; the study has {sorted(arms)}")
-    name = scenario or study.scenario_names[0]
-    if study.scenarios and name not in study.scenarios:
-        raise ValueError(f"unknown scenario {name!r}; the study has {list(study.scenarios)}")
-    scenarios = {name: study.scenarios[name]} if study.scenarios else {}
-    return study.with_changes(
-        arms=(arms[treatment], arms[control]), contrasts=(), scenarios=scenarios
-    )
-
-
-def study_trial(
-    study: Study, *, treatment: str, control: str, scenario: str | None = None
-) -> Callable[[np.random.Generator], pd.DataFrame]:
-    """A generator for :func:`~edstudy.study.power.simulated_power` that runs the study.
-
-    Each call draws a study seed from the Generator it is given, runs the two arms (one
-    scenario, the first by default) and returns their outcomes with unique cluster labels.
-    """
-    from edstudy.study.comparisons import analysis_frame
-
-    two = two_arm_study(study, treatment=treatment, control=control, scenario=scenario)
-
-    def simulate(rng: np.random.Generator) -> pd.DataFrame:
-        seed = int(rng.integers(0, 2**31 - 1))
-        result = two.with_changes(seed=seed).run(keep_log=False, progress=False)
-        return analysis_frame(result.outcomes)
-
-    return simulate
-
-
-def study_p_value(
-    *, treatment: str, control: str, cluster: str = "class_id", covariate: str = "pretest"
-) -> Callable[[pd.DataFrame], float]:
-    """OLS on cluster means of the post-test with the pretest mean (the formula's analysis)."""
-
-    def analyze(frame: pd.DataFrame) -> float:
-        fit = cluster_means_model(
-            frame,
-            "posttest",
-            treatment=treatment,
-            control=control,
-            cluster=cluster,
-            covariates=[covariate],
-        )
-        return float(fit.treatment_effect["p_value"])
-
-    return analyze
-
-
-def study_power_check(
-    study: Study,
-    *,
-    treatment: str,
-    control: str,
-    pilot: PilotEstimates,
-    n_sims: int = 50,
-    seed: int = 0,
-    alpha: float = 0.05,
-    step: Callable[[], None] | None = None,
-) -> pd.DataFrame:
-    """Analytic power of the study's two-arm design (parameters from ``pilot``) next to the share
-    of ``n_sims`` simulated runs of the study whose cluster-means analysis detects the effect.
-
-    The study must randomize classes; its ``n_students`` and ``class_size`` fix the design.
-
-    Returns
-    -------
-    DataFrame
-        One row: ``design, effect, analytic, simulated, ci_low, ci_high, n_sims``.
-    """
-    if study.randomization != "class":
-        raise ValueError(
-            f"study_power_check needs a class-randomized study, got {study.randomization!r}"
-        )
-    n_clusters = -(-study.n_students // study.class_size) * study.replications
-    design = pilot.design(n_clusters, study.class_size)
-    generate = study_trial(study, treatment=treatment, control=control)
-
-    def simulate(rng: np.random.Generator) -> pd.DataFrame:
-        frame = generate(rng)
-        if step is not None:
-            step()
-        return frame
-
-    est = simulated_power(
-        simulate,
-        study_p_value(treatment=treatment, control=control),
-        n_sims=n_sims,
-        seed=seed,
-        alpha=alpha,
-    )
-    return pd.DataFrame(
-        [
-            {
-                "design": describe_design(design),
-                "effect": pilot.effect,
-                "analytic": power(design, pilot.effect, alpha=alpha),
-                "simulated": est.power,
-                "ci_low": est.ci_low,
-                "ci_high": est.ci_high,
-                "n_sims": est.n_sims,
-            }
-        ]
     )

@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from edstudy.experiment.runner import run_study
+from edstudy.experiment.study import Arm, Study
 from edstudy.sim.curriculum import Curriculum, default_curriculum
 from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
 from edstudy.sim.strategies import Strategy, load_strategy
-from edstudy.study.design import Arm, Study
 
 __all__ = ["sweep", "SWEEP_METRICS"]
 
@@ -65,7 +66,7 @@ def sweep(
     n_students, replications, seed : int
         The same students (per replication) run every combination.
     scenarios : mapping, optional
-        Population overrides, as in :class:`~edstudy.study.design.Study`.
+        Population overrides, as in :class:`~edstudy.experiment.study.Study`.
     client : dask.distributed.Client, optional
 
     Returns
@@ -101,7 +102,7 @@ def sweep(
         scenarios=dict(scenarios or {}),
         name=f"sweep of {base.name}",
     )
-    result = study.run(client=client, progress=progress, keep_log=False)
+    result = run_study(study, client=client, progress=progress, keep_log=False)
     s = result.summary(metrics=SWEEP_METRICS)
     wide = s.pivot_table(
         index=["scenario", "arm"],

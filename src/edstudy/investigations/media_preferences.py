@@ -33,6 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy.bayes.settings import FitSettings, quiet_pymc
+from edstudy.sim import PopulationSpec, default_curriculum, draw_cohort, load_strategy, simulate
+
 __all__ = [
     "MediaExperiment",
     "media_experiment",
@@ -137,8 +140,6 @@ def media_experiment(
     -------
     MediaExperiment
     """
-    from edstudy.sim import PopulationSpec, default_curriculum, draw_cohort, load_strategy, simulate
-
     cur = default_curriculum()
     media = tuple(cur.media)
     spec = PopulationSpec(
@@ -334,8 +335,8 @@ def stated_vs_chosen(log: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
 
 
 def preference_long(students: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Per-student preferences of :func:`edstudy.study.preferences_real.fit_oulad_preferences`
-    in long form.
+    """Per-student preferences of
+    :func:`edstudy.investigations.oulad_preferences.fit_oulad_preferences` in long form.
 
     Parameters
     ----------
@@ -368,7 +369,7 @@ def meshing_calibration(
     *,
     seed: int,
     interval: float = 0.95,
-    **fit_options: Any,
+    settings: FitSettings | None = None,
 ) -> pd.DataFrame:
     """Repeat the media experiment and the meshing test on independent cohorts.
 
@@ -380,8 +381,8 @@ def meshing_calibration(
         Cohorts per meshing effect (seeds ``seed + 1000 * r``).
     seed : int
     interval : float
-    **fit_options
-        Passed to :func:`edstudy.bayes.fit_meshing` (``method, draws, tune, chains, ...``).
+    settings : FitSettings, optional
+        How :func:`edstudy.bayes.fit_meshing` fits each cohort (default: its own default).
 
     Returns
     -------
@@ -390,8 +391,7 @@ def meshing_calibration(
         covers_truth, detected`` (the last three are shares of replications; ``detected``:
         interval entirely above 0).
     """
-    from edstudy.bayes import fit_meshing
-    from edstudy.study.real_cohort import quiet_pymc
+    from edstudy.bayes.meshing import fit_meshing
 
     rows = []
     for name, effect in meshing_effects.items():
@@ -399,7 +399,7 @@ def meshing_calibration(
             exp = media_experiment(n_students, effect, seed=seed + 1000 * (r + 1))
             with quiet_pymc():
                 idata = fit_meshing(
-                    exp.log, exp.outcomes, media=list(exp.media), seed=seed + r, **fit_options
+                    exp.log, exp.outcomes, media=list(exp.media), settings=settings, seed=seed + r
                 )
             row = meshing_table({name: (idata, exp)}, interval=interval).iloc[0]
             rows.append({"cohort": name, **row.to_dict()})

@@ -1,6 +1,6 @@
 """Standardized mean differences (Hedges' g, cluster-adjusted) and risk differences with intervals.
 
-See :mod:`edstudy.study.analysis` for the conventions and references.
+See :mod:`edstudy.stats` for the conventions and references.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from edstudy.study._checks import (
+from edstudy.stats._checks import (
     _fmt,
     _fmt_p,
     _min_per_arm,

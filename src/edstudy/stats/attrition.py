@@ -48,8 +48,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from edstudy.study._checks import _as_float, _check_arms, _check_columns, _check_frame
-from edstudy.study.effect_sizes import hedges_g
+from edstudy.stats._checks import _as_float, _check_arms, _check_columns, _check_frame
+from edstudy.stats.effect_sizes import hedges_g
 
 __all__ = [
     "WWC_OVERALL_PCT",
@@ -448,7 +448,7 @@ def baseline_equivalence(
         Arm column and the two levels.
     cluster, icc : str, float, optional
         For continuous covariates in a cluster-randomized design: use the Hedges (2007)
-        cluster-adjusted g (see :func:`edstudy.study.analysis.hedges_g`).
+        cluster-adjusted g (see :func:`edstudy.stats.hedges_g`).
 
     Returns
     -------

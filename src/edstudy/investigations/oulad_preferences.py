@@ -1,4 +1,4 @@
-"""Preferences and media on real data: OULAD activity-type preferences, the video-vs-text A/B test.
+"""Preferences on real data: OULAD activity-type preferences and their relation to outcomes.
 
 OULAD (observational)
     Students of the Open University choose freely among the course's resources. Counting each
@@ -17,40 +17,30 @@ OULAD (observational)
     the order of time right, preferences use only the clicks before ``window_days`` and students
     who had withdrawn by then are left out (counted in the notes).
 
-The one real causal check of a medium
-    :func:`video_vs_text_check` analyses the randomized ASSISTments experiment that showed worked
-    examples as video or as text (:func:`edstudy.datasets.load_ab_video_vs_text`): the
-    difference in completion, raw and adjusted for the students' prior work
-    (:func:`edstudy.study.analysis.analyze_ab_test`). It tests a medium's main effect for
-    everybody, not meshing with a preference (no preferences were measured).
-
-:func:`oulad_assessment_log` turns OULAD's assessments into a scored response log (one skill per
-module and assessment type, correct = score >= the pass mark 40) so the real-cohort pipeline of
-:mod:`edstudy.study.real_cohort` can run on it too.
+The one real causal check of a medium is the randomized video-vs-text experiment of
+:mod:`edstudy.investigations.video_vs_text`.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from edstudy.bayes.settings import FitSettings, quiet_pymc
+
 __all__ = [
     "DEFAULT_ACTIVITY_TYPES",
     "OuladPreferences",
     "fit_oulad_preferences",
-    "oulad_assessment_log",
     "oulad_choices",
     "preference_outcome_models",
-    "video_vs_text_check",
 ]
 
 #: Activity types that are content or activities a student picks (navigation pages left out).
@@ -166,9 +156,7 @@ def fit_oulad_preferences(
     window_days: int | None = 56,
     min_choices: int = 10,
     n_students: int | None = None,
-    method: str = "advi",
-    draws: int = 200,
-    advi_steps: int = 20_000,
+    settings: FitSettings | None = None,
     seed: int = 0,
 ) -> OuladPreferences:
     """Estimate each student's activity-type preference with :func:`edstudy.bayes.fit_preferences`.
@@ -176,14 +164,13 @@ def fit_oulad_preferences(
     OULAD has no survey, so the model's stated-preference term has no data (every stated
     preference is missing) and only the choices, the presentation (``class_id``) pooling and the
     student spread are estimated. See :func:`oulad_choices` for the selection parameters;
-    ``method, draws, advi_steps, seed`` go to the fit (``"advi"`` is the fast path; ``"map"``
-    lets the student spread run off on these data).
+    ``settings`` (default ``FitSettings.fast()``, ADVI with 200 draws: ``"map"`` lets the
+    student spread run off on these data) and ``seed`` go to the fit.
     """
-    from edstudy.bayes import fit_preferences
-    from edstudy.bayes.preference import preference_summary, stated_effect_summary
-    from edstudy.study.real_cohort import quiet_pymc
+    from edstudy.bayes.preference import fit_preferences, preference_summary, stated_effect_summary
 
     start = time.perf_counter()
+    settings = settings if settings is not None else FitSettings.fast()
     choices, students, notes = oulad_choices(
         log,
         outcomes,
@@ -202,9 +189,7 @@ def fit_oulad_preferences(
             choices,
             survey,
             media=types,
-            method=method,
-            draws=draws,
-            advi_steps=advi_steps,
+            settings=settings,
             seed=seed,
         )
     summary = preference_summary(idata)
@@ -243,7 +228,7 @@ def fit_oulad_preferences(
     spread = stated_effect_summary(idata).loc[["sigma_class", "sigma_student"]]
     notes.append(
         f"{len(table):,} students, {len(choices):,} choices (resource-days) of "
-        f"{len(types)} activity types; preference model fitted by {method}"
+        f"{len(types)} activity types; preference model fitted by {settings.method}"
     )
     return OuladPreferences(
         students=table,
@@ -353,106 +338,3 @@ def preference_outcome_models(
     t["n_obs"] = len(dd)
     parts.append(t)
     return pd.concat(parts, ignore_index=True)
-
-
-def video_vs_text_check(
-    outcomes: pd.DataFrame | None = None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    adjust: bool = True,
-) -> Any:
-    """The randomized video-vs-text worked-example test (ASSISTments): video's effect on completion.
-
-    Parameters
-    ----------
-    outcomes : DataFrame, optional
-        :func:`edstudy.datasets.load_ab_video_vs_text`; loaded (from ``path``) when omitted.
-    adjust : bool
-        Adjust for the nine ``student_prior_*`` covariates (Lin 2013 / logistic g-computation).
-
-    Returns
-    -------
-    ABTestResult
-        See :func:`edstudy.study.analysis.analyze_ab_test`.
-    """
-    from edstudy.study.analysis import analyze_ab_test
-
-    if outcomes is None:
-        from edstudy.datasets import load_ab_video_vs_text
-
-        outcomes = load_ab_video_vs_text(path, verbose=False)
-    covariates = [c for c in outcomes.columns if c.startswith("student_prior_")] if adjust else []
-    return analyze_ab_test(
-        outcomes, "completed", "arm", treatment="video", control="text", covariates=covariates
-    )
-
-
-def oulad_assessment_log(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    pass_mark: float = 40.0,
-    by: str = "module_type",
-) -> pd.DataFrame:
-    """OULAD assessments as a scored response log (every submission is an opportunity).
-
-    Parameters
-    ----------
-    path : path-like, optional
-        The OULAD folder (with ``assessments`` and ``studentAssessment``, ``.csv`` or
-        ``.csv.gz``); searched for like :func:`edstudy.datasets.load_oulad_outcomes` when omitted.
-    pass_mark : float
-        ``correct = score >= pass_mark`` (the Open University's pass mark is 40).
-    by : {"module_type", "module"}
-        Skill = module and assessment type (``"AAA TMA"``) or the module alone.
-
-    Returns
-    -------
-    DataFrame
-        ``student_id`` (enrolment ``"<id_student>:<module>-<presentation>"``), ``skill_id``,
-        ``order`` (rank of ``date_submitted``, then ``id_assessment``, within the enrolment),
-        ``correct``, ``item_id`` (``id_assessment``), ``score``. Submissions without a score
-        are left out (``attrs["dropped"]``).
-    """
-    from edstudy.datasets._locate import locate
-    from edstudy.schema import validate_log
-
-    if by not in ("module_type", "module"):
-        raise ValueError(f"by must be 'module_type' or 'module', got {by!r}")
-    folder = locate("oulad", path, download=False, verbose=False).parent
-
-    def table(stem: str) -> Path:
-        for name in (f"{stem}.csv.gz", f"{stem}.csv"):
-            if (folder / name).is_file():
-                return folder / name
-        raise FileNotFoundError(f"oulad: no {stem}.csv(.gz) in {folder}")
-
-    a = pd.read_csv(
-        table("assessments"),
-        usecols=["id_assessment", "code_module", "code_presentation", "assessment_type"],
-    )
-    sa = pd.read_csv(
-        table("studentAssessment"),
-        usecols=["id_assessment", "id_student", "date_submitted", "score"],
-    )
-    sa["score"] = pd.to_numeric(sa["score"], errors="coerce")
-    m = sa.merge(a, on="id_assessment", how="inner")
-    dropped = {"no score": int(m["score"].isna().sum())}
-    m = m[m["score"].notna()]
-    student = m["id_student"].astype(str) + ":" + m["code_module"] + "-" + m["code_presentation"]
-    skill = m["code_module"] + (" " + m["assessment_type"] if by == "module_type" else "")
-    m = m.assign(student_id=student.to_numpy(), skill_id=skill.to_numpy())
-    m = m.sort_values(["student_id", "date_submitted", "id_assessment"], kind="stable")
-    order = m.groupby("student_id", sort=False).cumcount()
-    log = pd.DataFrame(
-        {
-            "student_id": m["student_id"].astype(str).to_numpy(),
-            "skill_id": m["skill_id"].astype(str).to_numpy(),
-            "order": order.to_numpy(dtype=np.int64),
-            "correct": (m["score"] >= pass_mark).astype(int).to_numpy(),
-            "item_id": m["id_assessment"].to_numpy(),
-            "score": m["score"].to_numpy(dtype=float),
-        }
-    )
-    out = validate_log(log)
-    out.attrs["dropped"] = dropped
-    return out

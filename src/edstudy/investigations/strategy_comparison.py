@@ -1,14 +1,12 @@
 """The comparisons of a simulated study as tidy tables: arm metrics, effect sizes, models, dropout.
 
-A :class:`~edstudy.study.runner.StudyResult` holds one row per (scenario, replication, student,
-arm). The analysis functions of :mod:`edstudy.study.analysis` take one outcomes table and two
-arms; this module runs them over every scenario and every comparison of interest
-(``Study.comparisons()``) and stacks the answers, so a notebook, a widget and a report show the
+A :class:`~edstudy.experiment.StudyResult` holds one row per (scenario, replication, student,
+arm). The analysis functions of :mod:`edstudy.stats` take one outcomes table and two arms; this
+module runs them over every scenario and every comparison of interest (``Study.comparisons()``)
+on :func:`edstudy.experiment.analysis_frame` (cluster labels unique across replications, derived
+per-student measures added) and stacks the answers, so a notebook, a widget and a report show the
 same numbers:
 
-* :func:`analysis_frame` – the outcomes with cluster labels made unique across replications
-  (class 3 of replication 0 and class 3 of replication 1 are different classes) and the derived
-  per-student measures of :data:`DERIVED_METRICS`.
 * :func:`arm_metrics` – means with 95% intervals (cluster-robust at the randomization unit) of
   the outcome and process measures, per scenario and arm.
 * :func:`effect_sizes` – Hedges' g (cluster-adjusted, Hedges 2007) of each comparison.
@@ -25,21 +23,17 @@ Nothing here draws; :mod:`edstudy.plots` draws these tables.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from edstudy.study.analysis import ModelResult, hedges_g, mixed_model, risk_difference
-from edstudy.study.runner import summarize
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edstudy.study.runner import StudyResult
+from edstudy.experiment.result import StudyResult
+from edstudy.stats.descriptive import summarize
+from edstudy.stats.effect_sizes import hedges_g, risk_difference
+from edstudy.stats.models import ModelResult, mixed_model
 
 __all__ = [
     "ARM_METRICS",
-    "DERIVED_METRICS",
-    "analysis_frame",
     "arm_metrics",
     "dropout_differences",
     "effect_sizes",
@@ -47,16 +41,6 @@ __all__ = [
     "mixed_models",
     "what_this_shows",
 ]
-
-#: Derived per-student measures added by :func:`analysis_frame` (name -> meaning).
-DERIVED_METRICS: dict[str, str] = {
-    "practice_minutes": "time on task in minutes",
-    "skills_learned": "skills truly learned in the tutor (known at the end, not at the start)",
-    "minutes_per_skill_learned": (
-        "minutes of practice per skill truly learned (time to mastery); missing for students "
-        "who learned no skill"
-    ),
-}
 
 #: The measures compared per arm (column -> axis label), in display order.
 ARM_METRICS: dict[str, str] = {
@@ -70,58 +54,12 @@ ARM_METRICS: dict[str, str] = {
 }
 
 
-def _unique_codes(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """Integer codes of the combinations of ``keys`` (in order of first appearance)."""
-    present = [k for k in keys if k in frame.columns]
-    codes, _ = pd.MultiIndex.from_frame(frame[present].astype(str)).factorize()
-    return codes.astype(np.int64)
-
-
-def analysis_frame(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """A copy of study outcomes ready for the analysis functions.
-
-    ``class_id`` and ``school_id`` are replaced by integer codes unique per (scenario,
-    replication, school[, class]), so clusters of different replications are never pooled, and
-    the :data:`DERIVED_METRICS` columns are added. The input is not modified.
-
-    Parameters
-    ----------
-    outcomes : DataFrame
-        ``StudyResult.outcomes`` (``replication`` and ``scenario`` are optional).
-
-    Returns
-    -------
-    DataFrame
-    """
-    out = outcomes.copy()
-    outer = [c for c in ("scenario", "replication") if c in out.columns]
-    if "school_id" in out.columns:
-        out["school_id"] = _unique_codes(out, [*outer, "school_id"])
-    if "class_id" in out.columns:
-        out["class_id"] = _unique_codes(out, [*outer, "school_id", "class_id"])
-    if "time_on_task" in out.columns:
-        out["practice_minutes"] = out["time_on_task"].astype(float) / 60.0
-    if {"mastered_true", "true_prior_mastered"} <= set(out.columns):
-        learned = out["mastered_true"].astype(float) - out["true_prior_mastered"].astype(float)
-        out["skills_learned"] = learned
-        if "practice_minutes" in out.columns:
-            out["minutes_per_skill_learned"] = (out["practice_minutes"] / learned).where(
-                learned > 0
-            )
-    return out
-
-
-def _unit(result: StudyResult) -> str | None:
-    """Cluster column of the randomization unit (None for student-level randomization)."""
-    return {"class": "class_id", "school": "school_id"}.get(result.study.randomization)
-
-
 def arm_metrics(
     result: StudyResult, metrics: Sequence[str] | Mapping[str, str] = tuple(ARM_METRICS)
 ) -> pd.DataFrame:
     """Means with 95% intervals of each measure, per scenario and arm.
 
-    Intervals are cluster-robust at the randomization unit (:func:`edstudy.study.summarize`).
+    Intervals are cluster-robust at the randomization unit (:func:`edstudy.stats.summarize`).
 
     Parameters
     ----------
@@ -135,7 +73,7 @@ def arm_metrics(
         ``scenario, arm, metric, label, n_students, n_units, mean, ci_low, ci_high``, scenarios and
         arms in the study's order.
     """
-    frame = analysis_frame(result.outcomes)
+    frame = result.analysis_frame()
     names = list(metrics)
     unknown = [m for m in names if m not in frame.columns]
     if unknown:
@@ -199,8 +137,8 @@ def effect_sizes(
         ``scenario, arm, reference, outcome, g, ci_low, ci_high, p_value, n_arm, n_reference,
         mean_arm, mean_reference, icc``.
     """
-    frame = analysis_frame(result.outcomes)
-    unit = _unit(result)
+    frame = result.analysis_frame()
+    unit = result.study.cluster_column
     rows = []
     for scenario, sub in _scenarios(frame):
         for a, b in _pairs(result, comparisons):
@@ -235,7 +173,7 @@ def dropout_differences(
     """Risk differences of a binary outcome (arm minus reference) per scenario and comparison.
 
     Newcombe's hybrid score interval, with each arm's size replaced by its effective size under
-    clustering at the randomization unit (:func:`edstudy.study.analysis.risk_difference`).
+    clustering at the randomization unit (:func:`edstudy.stats.risk_difference`).
 
     Returns
     -------
@@ -243,8 +181,8 @@ def dropout_differences(
         ``scenario, arm, reference, outcome, rate_arm, rate_reference, difference, ci_low,
         ci_high, p_value``.
     """
-    frame = analysis_frame(result.outcomes)
-    unit = _unit(result)
+    frame = result.analysis_frame()
+    unit = result.study.cluster_column
     rows = []
     for scenario, sub in _scenarios(frame):
         for a, b in _pairs(result, comparisons):
@@ -279,7 +217,7 @@ def mixed_models(
 ) -> pd.DataFrame:
     """``outcome ~ arm + covariates`` with random intercepts, per scenario and comparison.
 
-    Each fit is :func:`edstudy.study.analysis.mixed_model` on the students of the two arms
+    Each fit is :func:`edstudy.stats.mixed_model` on the students of the two arms
     (REML, between-within degrees of freedom).
 
     Returns
@@ -300,7 +238,7 @@ def mixed_models(
             "mixed_models needs randomized arms; this study gives every arm the same students "
             "(randomization: none)"
         )
-    frame = analysis_frame(result.outcomes)
+    frame = result.analysis_frame()
     rows = []
     for scenario, sub in _scenarios(frame):
         for a, b in _pairs(result, comparisons):
@@ -339,7 +277,7 @@ def mixed_model_fit(
 
     ``scenario`` defaults to the study's first.
     """
-    frame = analysis_frame(result.outcomes)
+    frame = result.analysis_frame()
     name = scenario or result.study.scenario_names[0]
     if "scenario" in frame.columns:
         if name not in set(frame["scenario"].astype(str)):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from edstudy.study._checks import (
+from edstudy.stats._checks import (
     _as_float,
     _fmt,
     _fmt_p,
@@ -21,7 +21,7 @@ from edstudy.study._checks import (
     _select,
     _z,
 )
-from edstudy.study.effect_sizes import (
+from edstudy.stats.effect_sizes import (
     RiskDifference,
     risk_difference,
 )

@@ -1,6 +1,7 @@
 """Experiment designs: arms, randomization, sizes, replications, scenarios, seeds, budget.
 
-A :class:`Study` is the full, frozen configuration of a simulated experiment. It is read from and
+A :class:`Study` is the full, frozen configuration of a simulated experiment (configuration only:
+:func:`edstudy.experiment.run_study` runs it). It is read from and
 written to YAML (:meth:`Study.from_yaml`, :meth:`Study.to_yaml`); the written file holds
 everything inline (curriculum, population, every strategy's rules and parameters, seeds), so a
 study saved next to its results reproduces them exactly. A study file looks like::
@@ -36,19 +37,17 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
 
+from edstudy import __version__
 from edstudy.sim._config import ConfigError, Source, check_keys, load_yaml, number, suggest
 from edstudy.sim.curriculum import Curriculum, curriculum_from_dict, data_path, load_curriculum
 from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
 from edstudy.sim.strategies import STRATEGY_NAMES, Strategy, load_strategy, strategy_from_dict
-
-if TYPE_CHECKING:
-    from edstudy.study.runner import StudyResult
 
 __all__ = ["Arm", "Study", "RANDOMIZATION_UNITS"]
 
@@ -250,55 +249,19 @@ class Study:
         arm_of_unit[np.searchsorted(units, shuffled)] = np.arange(units.size) % len(self.arms)
         return arm_of_unit[np.searchsorted(units, unit)]
 
-    # --- running ---------------------------------------------------------------------------
-    def run(
-        self, *, client: Any = None, progress: bool | None = None, keep_log: bool = True
-    ) -> StudyResult:
-        """Run every (scenario, replication, arm) and collect tidy results.
-
-        Parameters
-        ----------
-        client : dask.distributed.Client, optional
-            Run the tasks on this cluster; results equal the local run exactly.
-        progress : bool or None
-            Progress bar over tasks (None: when stderr is a terminal).
-        keep_log : bool
-            Keep the response logs (large for big studies).
-
-        Returns
-        -------
-        StudyResult
-        """
-        from edstudy.study.runner import run_study
-
-        return run_study(self, client=client, progress=progress, keep_log=keep_log)
-
-    def summary(self, result: StudyResult | None = None) -> Any:
-        """Per scenario and arm: means with 95% intervals (runs the study locally if no result).
-
-        See :func:`edstudy.study.runner.summarize`.
-        """
-        from edstudy.study.runner import summarize
-
-        if result is None:
-            result = self.run(keep_log=False)
-        return summarize(result.outcomes, unit=self.unit_column)
-
     @property
     def unit_column(self) -> str:
         """Column of the randomization unit, for intervals that respect clustering."""
-        return {
-            "student": "student_id",
-            "class": "class_id",
-            "school": "school_id",
-            "none": "student_id",
-        }[self.randomization]
+        return self.cluster_column or "student_id"
+
+    @property
+    def cluster_column(self) -> str | None:
+        """Column of the randomized cluster (None when students are randomized, or none are)."""
+        return {"class": "class_id", "school": "school_id"}.get(self.randomization)
 
     # --- YAML --------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The whole configuration as plain data, everything inline."""
-        import edstudy
-
         return {
             "name": self.name,
             "description": self.description,
@@ -324,7 +287,7 @@ class Study:
             "arms": [{"name": a.name, "strategy": a.strategy.to_dict()} for a in self.arms],
             "contrasts": [{"arm": a, "reference": b} for a, b in self.contrasts],
             "provenance": {
-                "edstudy": getattr(edstudy, "__version__", "unknown"),
+                "edstudy": __version__,
                 "numpy": np.__version__,
                 "note": "written by Study.to_yaml; Study.from_yaml reproduces the results from it",
             },
