@@ -54,7 +54,7 @@ from edstudy import plots
 from edstudy.sim import data_path
 from edstudy.experiment import Study, run_study
 from edstudy.investigations import strategy_comparison as cmp
-from edstudy.widgets import png_image
+from edstudy.plots import png_image
 
 base = Study.from_yaml(study_file or data_path("default_study.yaml"))
 study = base.with_changes(n_students=n_students, replications=replications, seed=seed)

@@ -52,8 +52,8 @@ from IPython.display import Markdown, display
 from edstudy import plots
 from edstudy.sim import PopulationSpec
 from edstudy.experiment import sweep
-from edstudy.widgets import png_image
-from edstudy.widgets.rule_editor import check_edits, parse_rules, rule_text
+from edstudy.plots import png_image
+from edstudy.sim import check_edits, parse_rules, rule_text
 
 pd.set_option("display.max_colwidth", None)  # show the parser's messages in full
 text = rule_text(strategy)

@@ -55,7 +55,7 @@ from IPython.display import Markdown, display
 
 from edstudy import plots
 from edstudy.investigations import knowledge_tracing as kt
-from edstudy.widgets import png_image
+from edstudy.plots import png_image
 
 started = time.perf_counter()
 data = kt.practice_log(top_skills=top_skills, seed=seed)

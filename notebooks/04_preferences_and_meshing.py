@@ -73,7 +73,7 @@ from edstudy import plots
 from edstudy.bayes import FitSettings, fit_meshing, fit_preferences
 from edstudy.bayes.synthetic import simulate_choices
 from edstudy.investigations import media_preferences as mx
-from edstudy.widgets import png_image
+from edstudy.plots import png_image
 
 started = time.perf_counter()
 logging.getLogger("pymc").setLevel(logging.ERROR)
@@ -164,8 +164,7 @@ if oulad is not None:
 
 # %%
 if oulad is not None:
-    long = mx.preference_long(oulad.students, oulad.population)
-    display(png_image(plots.preference_spread(long), dpi=72))
+    display(png_image(oulad.plot(), dpi=72))
 
 # %% [markdown]
 # **Reading it.** Real students differ a lot in what they use: `sigma_student` and

@@ -57,9 +57,11 @@ from IPython.display import display
 from edstudy import plots
 from edstudy.sim import data_path
 from edstudy.experiment import Study, run_study
+from edstudy.experiment import power_check
 from edstudy.stats import planning as plan
-from edstudy.experiment import pilot as power_check
-from edstudy.widgets import png_image
+from edstudy.stats import trial_simulation as trials
+from edstudy.stats.pilot import pilot_estimates
+from edstudy.plots import png_image
 
 pd.set_option("display.max_colwidth", None)
 two_level = plan.icc_designs("two-level", iccs, class_size=class_size, r2=r2)
@@ -77,8 +79,8 @@ checked = f"ICC {sorted(iccs)[len(iccs) // 2]:g}"  # the middle ICC is checked b
 
 # %%
 curves = plan.curve_table(two_level, range(6, 121, 2), effect=effect)
-checks = plan.simulation_check(two_level[checked], check_sizes, effect=effect, n_sims=n_sims,
-                               seed=seed).assign(design=checked)
+checks = trials.simulation_check(two_level[checked], check_sizes, effect=effect, n_sims=n_sims,
+                                 seed=seed).assign(design=checked)
 png_image(plots.power_curves(curves, checks=checks, effect=effect), dpi=72)
 
 # %%
@@ -94,8 +96,8 @@ plan.mdes_table(two_level, [10, 20, 40, 80, 120])
 
 # %%
 curves3 = plan.curve_table(three_level, range(6, 81, 2), effect=effect)
-checks3 = plan.simulation_check(three_level[checked], check_sizes, effect=effect,
-                                n_sims=n_sims, seed=seed + 1).assign(design=checked)
+checks3 = trials.simulation_check(three_level[checked], check_sizes, effect=effect,
+                                  n_sims=n_sims, seed=seed + 1).assign(design=checked)
 png_image(plots.power_curves(curves3, checks=checks3, effect=effect), dpi=72)
 
 # %%
@@ -129,8 +131,8 @@ default = Study.from_yaml(data_path("default_study.yaml"))
 pilot_study = power_check.two_arm_study(default, treatment="individualized", control="one_size")
 pilot_run = run_study(pilot_study.with_changes(n_students=pilot_students, replications=1,
                                                seed=seed), progress=False, keep_log=False)
-pilot = plan.pilot_estimates(pilot_run.analysis_frame(), treatment="individualized",
-                             control="one_size")
+pilot = pilot_estimates(pilot_run.analysis_frame(), treatment="individualized",
+                        control="one_size")
 pilot.to_frame()
 
 # %%

@@ -48,7 +48,8 @@ import pandas as pd
 from IPython.display import display
 
 from edstudy.bkt import BKT
-from edstudy.monitor import class_snapshot, mastery_heatmap, simulated_class
+from edstudy.monitor import class_snapshot, simulated_class
+from edstudy.plots import png_image
 
 # %% [markdown]
 # ## The class and the model
@@ -78,10 +79,8 @@ print(f"{len(log)} responses from {log['student_id'].nunique()} students so far"
 
 # %%
 if report_mode:
-    from edstudy.widgets import png_image
-
     snapshot = class_snapshot(log, model, curriculum=curriculum)
-    display(png_image(mastery_heatmap(snapshot)))
+    display(png_image(snapshot.plot()))
     with pd.option_context("display.max_colwidth", None, "display.max_rows", None):
         display(snapshot.flags)
         display(snapshot.recommendations)

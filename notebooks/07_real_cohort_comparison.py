@@ -41,15 +41,16 @@ report_mode = False
 # %%
 import time
 
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from edstudy import plots
 from edstudy.bayes import FitSettings
 from edstudy.bkt.sampling import synthetic_log
 from edstudy.datasets import REAL_DATASETS, DataNotFoundError, load_log
 from edstudy.investigations import oulad_preferences as pr
 from edstudy.investigations import real_cohort as rc
 from edstudy.investigations.video_vs_text import video_vs_text_check
+from edstudy.plots import png_image
 
 started = time.perf_counter()
 try:
@@ -116,17 +117,7 @@ ranks
 # %%
 if report_mode:
     display(Markdown(rem.to_markdown()))
-fig, ax = plt.subplots(figsize=(6.5, 4))
-means = rem.table.pivot_table(index=["strategy", "model"], columns="metric", values="mean")
-for model, marker in zip(rem.models, "osD^v<>"):
-    m = means.xs(model, level="model")
-    ax.scatter(m["opportunities"], m["posttest_mastery"], marker=marker, label=model)
-    for strategy, row in m.iterrows():
-        ax.annotate(strategy, (row["opportunities"], row["posttest_mastery"]), fontsize=7)
-ax.set_xlabel("practice opportunities per student")
-ax.set_ylabel("expected post-test mastery")
-ax.legend(title="student model", fontsize=8)
-plt.show()
+png_image(plots.matrix_tradeoff(rem.table), dpi=72)
 
 # %% [markdown]
 # ## Mastery thresholds (Rollinson & Brunskill 2015)

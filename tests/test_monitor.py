@@ -10,11 +10,12 @@ from edstudy.bkt import BKT, SkillParams
 from edstudy.monitor import (
     FLAGS,
     ClassSnapshot,
+    MonitorSettings,
     ResponseReplay,
     append_responses,
     class_snapshot,
-    mastery_heatmap,
 )
+from edstudy.plots import mastery_heatmap
 from edstudy.schema import SchemaError
 from edstudy.sim import Curriculum, Skill
 
@@ -71,7 +72,9 @@ def model() -> BKT:
 
 @pytest.fixture(scope="module")
 def snap(model) -> ClassSnapshot:
-    return class_snapshot(hand_log(), model, curriculum=CURRICULUM, min_tries=5)
+    return class_snapshot(
+        hand_log(), model, curriculum=CURRICULUM, settings=MonitorSettings(min_tries=5)
+    )
 
 
 def chained(skill: str, answers: list[int]) -> float:
@@ -134,14 +137,22 @@ def test_exact_flags(snap):
 
 def test_thresholds_change_the_flags(model):
     log = hand_log()
-    low = class_snapshot(log, model, curriculum=CURRICULUM, mastery_threshold=0.6, min_tries=5)
+    base = MonitorSettings(min_tries=5)
+    low = class_snapshot(
+        log, model, curriculum=CURRICULUM, settings=base.with_changes(mastery_threshold=0.6)
+    )
     assert low.flagged("stuck") == set()  # bob's 0.68 now counts as mastered
-    late = class_snapshot(log, model, curriculum=CURRICULUM, stuck_after=13, min_tries=5)
+    late = class_snapshot(
+        log, model, curriculum=CURRICULUM, settings=base.with_changes(stuck_after=13)
+    )
     assert late.flagged("stuck") == set()
     # min_tries 10 leaves only bob and dan eligible: both 0 per try, median 0, nobody off pace
     assert class_snapshot(log, model, curriculum=CURRICULUM).flagged("off_pace") == set()
     streak = class_snapshot(
-        log, model, curriculum=CURRICULUM, error_streak=7, hint_rate=1.0, min_tries=5
+        log,
+        model,
+        curriculum=CURRICULUM,
+        settings=base.with_changes(error_streak=7, hint_rate=1.0),
     )
     assert streak.flagged("disengaged") == {"cat"}
 
@@ -219,12 +230,103 @@ def test_caller_frame_is_not_modified(model):
         ({"stuck_after": 0}, "stuck_after must be a whole number >= 1, got 0"),
         ({"stuck_after": 2.5}, "stuck_after must be a whole number >= 1, got 2.5"),
         ({"hint_rate": -1}, "hint_rate must be a number > 0, got -1"),
+        ({"off_pace_ratio": 0}, "off_pace_ratio must be a number in (0, 1], got 0"),
+        ({"min_tries": True}, "min_tries must be a whole number >= 1, got True"),
+        ({"recent": "10"}, "recent must be a whole number >= 1, got '10'"),
+        ({"rapid_fraction": float("nan")}, "rapid_fraction must be a number in (0, 1], got nan"),
+        ({"rapid_share": 1.01}, "rapid_share must be a number in (0, 1], got 1.01"),
+        ({"hint_rate": float("inf")}, "hint_rate must be a number > 0, got inf"),
+        ({"error_streak": 0}, "error_streak must be a whole number >= 1, got 0"),
+        ({"min_medium_tries": -3}, "min_medium_tries must be a whole number >= 1, got -3"),
     ],
 )
-def test_bad_settings(model, kwargs, message):
+def test_bad_settings(kwargs, message):
     with pytest.raises(ValueError) as err:
-        class_snapshot(hand_log(), model, **kwargs)
+        MonitorSettings(**kwargs)
     assert str(err.value) == message
+    # changing a valid settings object is checked the same way
+    with pytest.raises(ValueError) as err:
+        MonitorSettings().with_changes(**kwargs)
+    assert str(err.value) == message
+
+
+def test_settings_defaults_round_trip_and_types():
+    s = MonitorSettings()
+    assert s.to_dict() == {
+        "mastery_threshold": 0.95,
+        "stuck_after": 10,
+        "off_pace_ratio": 0.5,
+        "min_tries": 10,
+        "recent": 10,
+        "rapid_fraction": 0.1,
+        "rapid_share": 0.5,
+        "hint_rate": 0.5,
+        "error_streak": 6,
+        "min_medium_tries": 3,
+    }
+    custom = MonitorSettings(
+        mastery_threshold=np.float64(0.8), stuck_after=np.int64(7), hint_rate=2
+    )
+    assert MonitorSettings(**custom.to_dict()) == custom
+    # numpy scalars and ints are stored as plain float / int
+    assert type(custom.mastery_threshold) is float and type(custom.stuck_after) is int
+    assert type(custom.hint_rate) is float and custom.hint_rate == 2.0
+    changed = custom.with_changes(stuck_after=12)
+    assert changed.stuck_after == 12 and custom.stuck_after == 7  # frozen: a new object
+    assert changed.mastery_threshold == 0.8
+    with pytest.raises(AttributeError):
+        custom.stuck_after = 3  # type: ignore[misc]
+
+
+def test_snapshot_keeps_its_settings_and_refuses_a_dict(model, snap):
+    assert snap.settings == MonitorSettings(min_tries=5)
+    assert snap.summary.mastery_threshold == snap.settings.mastery_threshold == 0.95
+    assert class_snapshot(hand_log(), model).settings == MonitorSettings()
+    with pytest.raises(TypeError, match="settings must be a MonitorSettings, got dict"):
+        class_snapshot(hand_log(), model, settings={"min_tries": 5})  # type: ignore[arg-type]
+
+
+def test_to_frame_is_tidy(snap):
+    frame = snap.to_frame()
+    assert list(frame.columns) == ["student_id", "skill_id", "mastery", "tries", "mastered"]
+    assert len(frame) == 5 * 3
+    assert frame["student_id"].tolist()[:4] == ["ann", "ann", "ann", "bob"]
+    assert frame["skill_id"].tolist()[:4] == ["a", "b", "c", "a"]
+    cells = frame.set_index(["student_id", "skill_id"])
+    for (sid, skill), row in cells.iterrows():
+        assert row["mastery"] == snap.mastery.loc[sid, skill]
+        assert row["tries"] == snap.tries.loc[sid, skill]
+    assert cells.loc[("bob", "a")].tolist() == [pytest.approx(0.68, abs=0.005), 12, False]
+    assert bool(cells.loc[("ann", "b"), "mastered"])
+    pct = 100.0 * frame.groupby("skill_id", sort=False)["mastered"].mean()
+    assert pct.tolist() == snap.summary.skills["pct_mastered"].tolist()
+    frame.loc[0, "mastery"] = -1.0  # a new frame: the snapshot is untouched
+    assert snap.mastery.loc["ann", "a"] > 0
+
+
+def test_to_markdown(snap, model):
+    text = snap.to_markdown()
+    assert text.startswith(snap.summary.text() + "\n")
+    assert "| skill | mean P(mastered) | % mastered | students practised | tries per student |" in (
+        text
+    )
+    assert "| student_id | flag | skill_id | reason |" in text
+    assert "| bob | stuck | a | 12 tries on 'a' without reaching 0.95 (now 0.68) |" in text
+    assert "| cat | disengaged |  | 5 of the last 5 responses took under 3 s" in text
+    assert text.count("| dan |") == 2
+    log = pd.DataFrame({"student_id": 1, "skill_id": ["a"] * 6, "correct": 1, "order": range(6)})
+    quiet = class_snapshot(log, model).to_markdown()
+    assert "No student is flagged." in quiet
+    assert "- activity not in the log: no medium recommended" in quiet
+
+
+def test_plot_is_the_heatmap(snap):
+    fig = snap.plot(skills=["a", "c"], highlight="cat")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "c"]
+    assert [t.get_text() for t in ax.get_yticklabels()][:2] == ["ann", "bob [SP]"]
+    assert "0.95" in ax.get_title()
+    assert len(fig.axes) == 2  # the heatmap and its colour bar
 
 
 def test_unknown_skill_and_bad_log(model):
@@ -331,3 +433,21 @@ def test_a_skipped_prerequisite_counts_as_known(model):
     }
     # without a curriculum nothing says that b builds on a
     assert class_snapshot(log, model).recommendation("gus")["skill_id"] == "a"
+
+
+@pytest.mark.filterwarnings("ignore::edstudy.bkt.ConvergenceWarning")
+def test_simulated_class_seeds():
+    from edstudy.monitor import simulated_class
+    from edstudy.sim import PopulationSpec, default_curriculum, draw_cohort, load_strategy, simulate
+
+    demo = simulated_class(6, history_students=8, start=4, step=3, seed=5)
+    cur, rules = default_curriculum(), load_strategy("adaptive")
+    # last year: cohort and simulation seeded seed + 1; this year: seed and seed
+    history, _ = simulate(draw_cohort(PopulationSpec(), cur, 8, seed=6), cur, rules, seed=6)
+    current, _ = simulate(draw_cohort(PopulationSpec(), cur, 6, seed=5), cur, rules, seed=5)
+    pd.testing.assert_frame_equal(demo.history, history)
+    pd.testing.assert_frame_equal(demo.log, ResponseReplay(current, start=4).initial)
+    assert demo.log.groupby("student_id").size().max() <= 4
+    assert demo.model.model_ is not None and demo.curriculum.skill_ids == cur.skill_ids
+    with pytest.raises(ValueError, match="history_students must be a whole number >= 1, got 0"):
+        simulated_class(history_students=0)

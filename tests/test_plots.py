@@ -181,3 +181,106 @@ def test_power_curves_with_checks():
     assert "ICC 0.1: simulated" in legend
     no_check = plots.power_curves(curves)
     assert not _errorbars(no_check.get_axes()[0])
+
+
+@pytest.fixture
+def matrix_table() -> pd.DataFrame:
+    """A small Robust Evaluation Matrix table: 3 strategies x 2 models x 3 metrics."""
+    rows = []
+    for m, model in enumerate(["bkt", "ibkt"]):
+        for s, strategy in enumerate(["one_size", "individualized", "personalized"]):
+            for metric, mean in [
+                ("posttest_mastery", 0.5 + 0.1 * s + 0.05 * m),
+                ("opportunities", 20.0 + 5 * s - 2 * m),
+                ("over_practice", 3.0),
+            ]:
+                rows.append(
+                    {
+                        "strategy": strategy,
+                        "model": model,
+                        "metric": metric,
+                        "n_students": 100,
+                        "mean": mean,
+                        "ci_low": mean - 0.01,
+                        "ci_high": mean + 0.01,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_matrix_tradeoff_one_series_per_model(matrix_table):
+    before = matrix_table.copy()
+    fig = plots.matrix_tradeoff(matrix_table, title="REM")
+    pd.testing.assert_frame_equal(matrix_table, before)  # the caller's table is not modified
+    assert isinstance(fig, Figure)
+    (ax,) = fig.get_axes()
+    assert ax.get_xlabel() == "practice opportunities per student"
+    assert ax.get_ylabel() == "expected post-test mastery"
+    assert ax.get_title() == "REM"
+    series = ax.collections
+    assert [c.get_label() for c in series] == ["bkt", "ibkt"]  # in order of appearance
+    ibkt = series[1].get_offsets()
+    expected = {(20.0 + 5 * s - 2, 0.55 + 0.1 * s) for s in range(3)}
+    assert {(round(x, 6), round(y, 6)) for x, y in np.asarray(ibkt)} == {
+        (round(x, 6), round(y, 6)) for x, y in expected
+    }
+    # one label per strategy and model
+    names = sorted(t.get_text() for t in ax.texts)
+    assert names == sorted(["one_size", "individualized", "personalized"] * 2)
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "student model"
+    assert [t.get_text() for t in legend.get_texts()] == ["bkt", "ibkt"]
+
+
+def test_matrix_tradeoff_other_metrics_and_bad_tables(matrix_table):
+    fig = plots.matrix_tradeoff(matrix_table, x="over_practice", xlabel="over-practice")
+    assert fig.get_axes()[0].get_xlabel() == "over-practice"
+    with pytest.raises(
+        ValueError, match=r"matrix_tradeoff: the table has no column\(s\) \['model'\]"
+    ):
+        plots.matrix_tradeoff(matrix_table.drop(columns="model"))
+    with pytest.raises(ValueError, match=r"matrix_tradeoff: no rows for metric\(s\) \['opportun"):
+        plots.matrix_tradeoff(matrix_table[matrix_table["metric"] != "opportunities"])
+    with pytest.raises(ValueError, match="matrix_tradeoff: the table has no rows"):
+        plots.matrix_tradeoff(matrix_table.iloc[:0])
+    with pytest.raises(TypeError, match="matrix_tradeoff: expected a DataFrame, got dict"):
+        plots.matrix_tradeoff({"strategy": []})  # type: ignore[arg-type]
+
+
+def test_png_output():
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1])
+    png = plots.figure_png(fig, dpi=40)
+    assert png.startswith(b"\x89PNG")
+    image = plots.png_image(fig, dpi=40)
+    assert image.format == "png" and image.data.startswith(b"\x89PNG")
+
+
+def test_package_exports_every_figure_and_is_a_leaf():
+    import subprocess
+    import sys
+
+    names = {
+        "arm_intervals",
+        "choice_heatmap",
+        "effect_forest",
+        "estimate_vs_truth",
+        "figure_png",
+        "learning_curves",
+        "mastery_heatmap",
+        "matrix_tradeoff",
+        "png_image",
+        "power_curves",
+        "preference_spread",
+        "sweep_tradeoff",
+    }
+    assert names <= set(plots.__all__)
+    assert all(callable(getattr(plots, n)) for n in names)
+    code = (
+        "import sys; import edstudy.plots; "
+        "bad = sorted(m for m in sys.modules if m.startswith('edstudy.') "
+        "and not m.startswith('edstudy.plots') and m != 'edstudy._format') "
+        "+ [m for m in ('matplotlib.pyplot', 'IPython') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,12 +14,12 @@ pytest.importorskip("ipywidgets")
 from test_monitor import CURRICULUM, PARAMS, hand_log  # noqa: E402 (tests/ is on sys.path)
 
 from edstudy.bkt import BKT  # noqa: E402
-from edstudy.monitor import ResponseReplay  # noqa: E402
+from edstudy.monitor import MonitorSettings, ResponseReplay  # noqa: E402
+from edstudy.plots import figure_png  # noqa: E402
 from edstudy.widgets import (  # noqa: E402
     ALL_STUDENTS,
     ErrorBox,
     ProgressBar,
-    figure_png,
     teacher_dashboard,
 )
 
@@ -33,7 +33,7 @@ def model() -> BKT:
 
 @pytest.fixture
 def dash(model):
-    return teacher_dashboard(hand_log(), model, CURRICULUM, snapshot_options={"min_tries": 5})
+    return teacher_dashboard(hand_log(), model, CURRICULUM, settings=MonitorSettings(min_tries=5))
 
 
 def test_initial_render(dash):
@@ -56,7 +56,8 @@ def test_threshold_slider_changes_flags_and_summary(dash):
     before = dash.summary_text
     png = dash.heatmap_png
     dash.threshold.value = 0.6
-    assert dash.snapshot.summary.mastery_threshold == 0.6
+    assert dash.snapshot.settings == MonitorSettings(mastery_threshold=0.6, min_tries=5)
+    assert dash.settings == dash.snapshot.settings
     assert dash.snapshot.flagged("stuck") == set()
     assert dash.flag_count_text == "2 of 5 students flagged: 0 stuck, 1 off pace, 2 disengaged"
     assert dash.summary_text != before and "mastered at 0.60" in dash.summary_text
@@ -66,9 +67,25 @@ def test_threshold_slider_changes_flags_and_summary(dash):
 
 def test_stuck_slider(dash):
     dash.stuck_after.value = 13
+    assert dash.snapshot.settings.stuck_after == 13
+    assert dash.snapshot.settings.min_tries == 5  # the other settings stay as given
     assert dash.snapshot.flagged("stuck") == set()
     dash.stuck_after.value = 12
     assert dash.snapshot.flagged("stuck") == {"bob"}
+
+
+def test_settings_start_the_sliders(model):
+    given = MonitorSettings(mastery_threshold=0.8, stuck_after=12, error_streak=7)
+    dash = teacher_dashboard(hand_log(), model, CURRICULUM, settings=given)
+    assert (dash.threshold.value, dash.stuck_after.value) == (0.8, 12)
+    assert dash.snapshot.settings == given
+    # outside the sliders' ranges: the sliders start at the defaults
+    wide = teacher_dashboard(
+        hand_log(), model, settings=MonitorSettings(mastery_threshold=0.3, stuck_after=2)
+    )
+    assert (wide.threshold.value, wide.stuck_after.value) == (0.95, 10)
+    with pytest.raises(TypeError, match="settings must be a MonitorSettings, got dict"):
+        teacher_dashboard(hand_log(), model, settings={"min_tries": 5})  # type: ignore[arg-type]
 
 
 def test_student_and_skill_filter(dash):
@@ -201,7 +218,8 @@ def test_figure_png():
 def test_models_do_not_import_ipywidgets():
     code = (
         "import sys; import edstudy.bkt, edstudy.sim, edstudy.monitor; "
-        "bad = [m for m in ('ipywidgets', 'IPython', 'matplotlib.pyplot') if m in sys.modules]; "
+        "bad = [m for m in ('ipywidgets', 'IPython', 'matplotlib', 'edstudy.plots') "
+        "if m in sys.modules]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,18 +1,17 @@
-"""The power planner widget and the planning tables behind it (edstudy.stats.planning)."""
+"""The power planner widget and the planning tables behind it (edstudy.stats.planning,
+trial_simulation, pilot)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from edstudy.stats.pilot import pilot_estimates
 from edstudy.stats.planning import (
     common_designs,
     describe_design,
-    pilot_estimates,
     power_curve,
     sample_size_table,
-    simulate_trial,
-    simulation_check,
 )
 from edstudy.stats.power import (
     ClusterDesign,
@@ -22,6 +21,7 @@ from edstudy.stats.power import (
     power,
     sample_size,
 )
+from edstudy.stats.trial_simulation import simulate_trial, simulation_check
 from edstudy.widgets.power_planner import PowerPlanner, power_planner
 
 PNG = b"\x89PNG"
@@ -195,3 +195,52 @@ def test_pilot_estimates_recover_the_design():
     assert pilot.effect == pytest.approx(0.3, abs=0.1)
     assert pilot.n_clusters == 200
     assert pilot.design(40, 20).n_covariates == 1
+
+
+# --- the planner's modelling choices, in edstudy.stats.planning ----------------------------------
+
+
+def test_make_design_puts_the_pretest_at_every_level():
+    from edstudy.stats.planning import make_design
+
+    d = make_design("three-level", 20, cluster_size=20, classes_per_school=3, icc=0.1, r2=0.4)
+    assert isinstance(d, ThreeLevelDesign)
+    assert (d.r2_level1, d.r2_level2, d.r2_level3, d.n_covariates) == (0.4, 0.4, 0.4, 1)
+    assert (d.n_schools, d.classes_per_school, d.class_size) == (20, 3, 20)
+    plain = make_design("individual", 300)
+    assert plain == IndividualDesign(n=300, r2=0.0, n_covariates=0)
+    with pytest.raises(ValueError, match=r"kind must be one of \['two-level', 'three-level'"):
+        make_design("four-level", 10)
+    with pytest.raises(ValueError, match="icc"):
+        make_design("two-level", 10, icc=1.5)
+
+
+def test_plan_power_reaches_the_units_it_says_are_needed():
+    from edstudy.stats.planning import make_design, plan_power
+
+    design = make_design("two-level", 20, cluster_size=25, icc=0.15, r2=0.5)
+    plan = plan_power(design, 0.25, target_power=0.8, alpha=0.05)
+    need = plan.required_units
+
+    # the smallest number of classes whose MDES is at most the effect: one fewer does not reach it
+    def at(units: int) -> ClusterDesign:
+        return ClusterDesign(
+            n_clusters=units,
+            cluster_size=25,
+            icc=0.15,
+            r2_level1=0.5,
+            r2_level2=0.5,
+            n_covariates=1,
+        )
+
+    assert mdes(at(need), power=0.8) <= 0.25 < mdes(at(need - 1), power=0.8)
+    assert plan.power == pytest.approx(power(design, 0.25))
+    curve = plan.curve.set_index("value")
+    assert 20 in curve.index and curve.index.max() >= need
+    assert curve["power"].is_monotonic_increasing
+    text = plan.to_markdown()
+    assert f"| classes needed for 0.25 SD | {need} classes |" in text
+    # an effect too small for any number of classes within the search limit: said, not raised
+    tiny = plan_power(make_design("two-level", 10, cluster_size=2, icc=0.45), 0.05, max_units=50)
+    assert tiny.required_units is None
+    assert "cannot reach it" in tiny.to_frame()["value"].iloc[3]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from edstudy.sim import ConfigError, load_strategy
-from edstudy.widgets.rule_editor import RuleEditor, parse_rules, parse_values, rule_editor
+from edstudy.sim import ConfigError, load_strategy, parse_rules
+from edstudy.widgets.rule_editor import RuleEditor, parse_values, rule_editor
 
 PNG = b"\x89PNG"
 

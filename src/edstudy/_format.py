@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-__all__ = ["interval_cells", "markdown_table"]
+__all__ = ["TableResult", "interval_cells", "markdown_table"]
 
 
 def markdown_table(df: pd.DataFrame) -> str:
@@ -36,3 +36,16 @@ def interval_cells(
         f"{f.format(m)} [{f.format(lo)}, {f.format(hi)}]"
         for m, lo, hi in zip(mean, low, high, strict=True)
     ]
+
+
+class TableResult:
+    """Mixin of the result objects whose tidy table says it all: ``to_markdown()`` from
+    ``to_frame()``, so every result answers the same three questions (``to_frame``,
+    ``to_markdown``, ``plot`` where a figure exists) the same way."""
+
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def to_markdown(self, digits: int = 3) -> str:
+        """The :meth:`to_frame` table as markdown, numbers rounded to ``digits``."""
+        return markdown_table(self.to_frame().round(digits))

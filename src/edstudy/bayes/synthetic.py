@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from edstudy.bayes.priors import HBKTPriors
+
 __all__ = [
     "HBKTTruth",
     "MEDIA",
@@ -77,8 +79,6 @@ def draw_hbkt_truth(
         Defaults to :class:`edstudy.bayes.hbkt.HBKTPriors` ``()``.
     seed : int or Generator
     """
-    from edstudy.bayes.priors import HBKTPriors
-
     p = priors if priors is not None else HBKTPriors()
     assert isinstance(p, HBKTPriors)
     rng = np.random.default_rng(seed)

@@ -8,7 +8,8 @@
   files.
 - :func:`sweep` (:mod:`~edstudy.experiment.sweep`): a strategy's parameters swept on the same
   students.
-- :mod:`~edstudy.experiment.pilot`: does a simulated study detect what its power formula promises?
+- :mod:`~edstudy.experiment.power_check`: does a simulated study detect what its power formula
+  promises?
 
 Statistics come from :mod:`edstudy.stats`; research questions built on experiments live in
 :mod:`edstudy.investigations`. Importing this package does not import Dask.

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy._format import TableResult
 from edstudy.bkt import BKT, ConvergenceWarning
 from edstudy.bkt import metrics as M
 from edstudy.datasets import DataNotFoundError, load_assistments2009, select_log
@@ -209,7 +210,7 @@ def returning_split(log: pd.DataFrame, test_share: float = 0.2) -> np.ndarray:
 
 
 @dataclass
-class VariantComparison:
+class VariantComparison(TableResult):
     """Scores of BKT variants.
 
     Attributes
@@ -228,6 +229,10 @@ class VariantComparison:
     table: pd.DataFrame
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scores: one row per (variant, protocol) (a copy of ``table``)."""
+        return self.table.copy()
 
 
 def _estimator(variant: str, restarts: int, seed: int):

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy._format import markdown_table
 from edstudy.bayes.settings import FitSettings, quiet_pymc
 from edstudy.sim import PopulationSpec, default_curriculum, draw_cohort, load_strategy, simulate
 
@@ -42,7 +43,6 @@ __all__ = [
     "meshing_calibration",
     "meshing_notes",
     "meshing_table",
-    "preference_long",
     "stated_vs_chosen",
     "survey_choice_table",
     "true_match_effect",
@@ -75,6 +75,17 @@ class MediaExperiment:
     potential_gains: pd.DataFrame
     truth: dict[str, float]
     media: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per student: the observed outcomes and the gain in every medium
+        (``gain_<medium>``, the potential outcomes only a simulation knows)."""
+        gains = self.potential_gains.add_prefix("gain_")
+        return self.outcomes.join(gains, on="student_id")
+
+    def to_markdown(self, digits: int = 3) -> str:
+        """The truth of the simulated world: meshing knob, preference validity, match effects."""
+        truth = pd.DataFrame({"quantity": list(self.truth), "value": list(self.truth.values())})
+        return markdown_table(truth.round(digits))
 
 
 def true_match_effect(gains: np.ndarray, preference: np.ndarray) -> float:
@@ -332,34 +343,6 @@ def stated_vs_chosen(log: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     out = share.rename_axis(index="stated", columns="chosen").stack().rename("share").reset_index()
     out["n_students"] = out["stated"].map(n).fillna(0).astype(int)
     return out
-
-
-def preference_long(students: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Per-student preferences of
-    :func:`edstudy.investigations.oulad_preferences.fit_oulad_preferences` in long form.
-
-    Parameters
-    ----------
-    students : DataFrame
-        ``OuladPreferences.students`` (``student_id, pref_<type>, ...``).
-    population : DataFrame
-        ``OuladPreferences.population`` (indexed by activity type, with ``share``).
-
-    Returns
-    -------
-    DataFrame
-        ``student_id, activity, preference, share`` (activities in the population's order).
-    """
-    types = list(population.index)
-    long = students.melt(
-        id_vars="student_id",
-        value_vars=[f"pref_{t}" for t in types],
-        var_name="activity",
-        value_name="preference",
-    )
-    long["activity"] = long["activity"].str.removeprefix("pref_")
-    long["share"] = long["activity"].map(population["share"])
-    return long
 
 
 def meshing_calibration(

@@ -27,19 +27,24 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from edstudy._format import markdown_table
 from edstudy.bayes.settings import FitSettings, quiet_pymc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DEFAULT_ACTIVITY_TYPES",
     "OuladPreferences",
     "fit_oulad_preferences",
     "oulad_choices",
+    "preference_long",
     "preference_outcome_models",
 ]
 
@@ -146,6 +151,50 @@ class OuladPreferences:
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
     idata: Any = field(default=None, repr=False, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per student: preferences, raw shares of choices and outcomes (a copy)."""
+        return self.students.copy()
+
+    def to_markdown(self, digits: int = 3) -> str:
+        """The notes, then the population's preferences per activity type and their spread."""
+        lines = [f"- {n}" for n in self.notes]
+        lines += ["", markdown_table(self.population.round(digits).reset_index()), ""]
+        lines += [markdown_table(self.spread.round(digits).reset_index())]
+        return "\n".join(lines)
+
+    def plot(self) -> Figure:
+        """How much students differ: one box of posterior preferences per activity type."""
+        from edstudy.plots import preference_spread
+
+        return preference_spread(preference_long(self.students, self.population))
+
+
+def preference_long(students: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Per-student preferences of :func:`fit_oulad_preferences` in long form.
+
+    Parameters
+    ----------
+    students : DataFrame
+        ``OuladPreferences.students`` (``student_id, pref_<type>, ...``).
+    population : DataFrame
+        ``OuladPreferences.population`` (indexed by activity type, with ``share``).
+
+    Returns
+    -------
+    DataFrame
+        ``student_id, activity, preference, share`` (activities in the population's order).
+    """
+    types = list(population.index)
+    long = students.melt(
+        id_vars="student_id",
+        value_vars=[f"pref_{t}" for t in types],
+        var_name="activity",
+        value_name="preference",
+    )
+    long["activity"] = long["activity"].str.removeprefix("pref_")
+    long["share"] = long["activity"].map(population["share"])
+    return long
 
 
 def fit_oulad_preferences(

@@ -29,8 +29,9 @@ import pandas as pd
 
 from edstudy.experiment.result import StudyResult
 from edstudy.stats.descriptive import summarize
-from edstudy.stats.effect_sizes import hedges_g, risk_difference
+from edstudy.stats.effect_sizes import hedges_g
 from edstudy.stats.models import ModelResult, mixed_model
+from edstudy.stats.proportions import risk_difference
 
 __all__ = [
     "ARM_METRICS",

@@ -22,6 +22,7 @@ from edstudy.sim.curriculum import (
 from edstudy.sim.engine import MASTERY_REPORTED, Budget, Simulation, simulate
 from edstudy.sim.population import Cohort, PopulationSpec, draw_cohort
 from edstudy.sim.quick import simulate_cohort
+from edstudy.sim.rule_text import check_edits, parse_rules, rule_text, strategy_to_text
 from edstudy.sim.rules import STATE_VARIABLES, ConditionError, ConditionFunction, parse_condition
 from edstudy.sim.strategies import (
     ACTIONS,
@@ -52,6 +53,7 @@ __all__ = [
     "Skill",
     "Strategy",
     "builtin_strategy",
+    "check_edits",
     "curriculum_from_dict",
     "data_path",
     "default_curriculum",
@@ -59,8 +61,11 @@ __all__ = [
     "load_curriculum",
     "load_strategy",
     "parse_condition",
+    "parse_rules",
+    "rule_text",
     "simulate",
     "simulate_cohort",
     "strategy_from_dict",
     "strategy_from_text",
+    "strategy_to_text",
 ]

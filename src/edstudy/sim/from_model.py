@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy.bkt.params import ALL, BKTParams
 from edstudy.sim.curriculum import Activity, Curriculum, Skill
 from edstudy.sim.population import Cohort, PopulationSpec, as_generator, draw_cohort
 
@@ -243,11 +244,9 @@ class StudentModel:
             **{p: getattr(self, p)[pos] for p in _PARAMS},
         )
 
-    def to_bkt_params(self) -> Any:
+    def to_bkt_params(self) -> BKTParams:
         """The model as :class:`edstudy.bkt.BKTParams` (to predict or trace with
         :class:`edstudy.bkt.BKT`); guess and slip are capped so ``guess + slip < 1``."""
-        from edstudy.bkt.params import ALL, BKTParams
-
         k = self.n_skills
         has = self.students is not None
         return BKTParams(

@@ -6,7 +6,8 @@ real trial's table as readily as on a simulated one. Its modules:
 
 - :mod:`~edstudy.stats.descriptive`: group means with cluster-robust intervals, differences of
   means, paired differences.
-- :mod:`~edstudy.stats.effect_sizes`: Hedges' g (cluster-adjusted), risk differences, ICCs.
+- :mod:`~edstudy.stats.effect_sizes`: Hedges' g (cluster-adjusted) and ICCs.
+- :mod:`~edstudy.stats.proportions`: risk differences with Newcombe intervals, under clustering.
 - :mod:`~edstudy.stats.models`: mixed (random-intercept), GEE/logistic and cluster-means models.
 - :mod:`~edstudy.stats.ab_test`: a two-arm A/B test in one call.
 - :mod:`~edstudy.stats.attrition`: WWC attrition boundaries and baseline equivalence.
@@ -62,15 +63,7 @@ from edstudy.stats.attrition import (
     wwc_equivalence_category,
 )
 from edstudy.stats.descriptive import contrast, paired_differences, summarize
-from edstudy.stats.effect_sizes import (
-    EffectSize,
-    RiskDifference,
-    anova_icc,
-    hedges_g,
-    hedges_g_from_stats,
-    newcombe_interval,
-    risk_difference,
-)
+from edstudy.stats.effect_sizes import EffectSize, anova_icc, hedges_g, hedges_g_from_stats
 from edstudy.stats.models import ModelResult, binary_model, cluster_means_model, mixed_model
 from edstudy.stats.power import (
     ClusterDesign,
@@ -82,6 +75,7 @@ from edstudy.stats.power import (
     sample_size,
     simulated_power,
 )
+from edstudy.stats.proportions import RiskDifference, newcombe_interval, risk_difference
 
 __all__ = [
     "TIDY_COLUMNS",

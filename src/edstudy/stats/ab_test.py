@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from edstudy._format import TableResult
 from edstudy.stats._checks import (
     _as_float,
     _fmt,
@@ -21,10 +22,7 @@ from edstudy.stats._checks import (
     _select,
     _z,
 )
-from edstudy.stats.effect_sizes import (
-    RiskDifference,
-    risk_difference,
-)
+from edstudy.stats.proportions import RiskDifference, risk_difference
 
 # --------------------------------------------------------------------------------------------
 # A/B test on a binary outcome
@@ -32,7 +30,7 @@ from edstudy.stats.effect_sizes import (
 
 
 @dataclass(frozen=True)
-class ABTestResult:
+class ABTestResult(TableResult):
     """Unadjusted and covariate-adjusted effects of an individually randomized A/B test.
 
     Attributes

@@ -48,6 +48,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from edstudy._format import TableResult
 from edstudy.stats._checks import _as_float, _check_arms, _check_columns, _check_frame
 from edstudy.stats.effect_sizes import hedges_g
 
@@ -160,7 +161,7 @@ def wwc_attrition_boundary(overall: float, boundary: Boundary = "cautious") -> f
 
 
 @dataclass(frozen=True)
-class AttritionResult:
+class AttritionResult(TableResult):
     """Overall and differential attrition of a two-arm study judged against the WWC boundary.
 
     Attributes
@@ -377,7 +378,7 @@ def cox_index(
 
 
 @dataclass(frozen=True)
-class BaselineEquivalence:
+class BaselineEquivalence(TableResult):
     """WWC baseline-equivalence check of several covariates.
 
     Attributes

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from edstudy._format import TableResult
 from edstudy.stats._checks import (
     _as_float,
     _check_columns,
@@ -36,7 +37,7 @@ from edstudy.stats.effect_sizes import (
 
 
 @dataclass(frozen=True)
-class ModelResult:
+class ModelResult(TableResult):
     """A fitted regression model as tidy tables.
 
     Attributes

@@ -10,17 +10,16 @@ computation lives here: the widgets call :mod:`edstudy.monitor`, :mod:`edstudy.b
 * :func:`study_designer` – cohort, meshing and arms controls; runs a study and shows the comparison.
 * :func:`rule_editor` – a strategy's YAML with live validation, threshold sliders and a sweep.
 * :func:`power_planner` – power curves, MDES and sample size for (cluster) randomized designs.
-* :class:`ProgressBar`, :class:`ErrorBox`, :func:`show_figure`, :func:`figure_png`,
-  :func:`png_image` – the shared pieces.
+* :class:`ProgressBar`, :class:`ErrorBox`, :func:`show_figure`, :func:`html_table` – the shared
+  pieces. Figures come from :mod:`edstudy.plots` (notebooks show them with
+  :func:`edstudy.plots.png_image`).
 """
 
 from edstudy.widgets.base import (
     READABLE_ERRORS,
     ErrorBox,
     ProgressBar,
-    figure_png,
     html_table,
-    png_image,
     show_figure,
 )
 from edstudy.widgets.dashboard import ALL_STUDENTS, TeacherDashboard, teacher_dashboard
@@ -37,9 +36,7 @@ __all__ = [
     "RuleEditor",
     "StudyDesigner",
     "TeacherDashboard",
-    "figure_png",
     "html_table",
-    "png_image",
     "power_planner",
     "rule_editor",
     "show_figure",

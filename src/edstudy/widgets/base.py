@@ -1,5 +1,8 @@
 """Pieces every edstudy widget shares: a progress bar, an error box, figures and tables as HTML.
 
+Figures are rendered by :func:`edstudy.plots.figure_png`; :func:`show_figure` puts one in an
+``Output`` widget. (Notebooks show a figure with :func:`edstudy.plots.png_image`.)
+
 Why these exist: a widget callback that raises shows nothing in Voila (the traceback goes to the
 server log) and a long computation looks like a frozen page. Widgets therefore run their work
 inside :meth:`ErrorBox.catch`, which turns bad input into a readable message in the page, and
@@ -11,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
-import io
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,8 +21,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import ipywidgets as widgets
 import pandas as pd
 
+from edstudy.plots import figure_png
+
 if TYPE_CHECKING:  # pragma: no cover
-    from IPython.display import Image
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -30,9 +33,7 @@ __all__ = [
     "styled",
     "ErrorBox",
     "ProgressBar",
-    "figure_png",
     "html_table",
-    "png_image",
     "show_figure",
 ]
 
@@ -198,24 +199,6 @@ def readable(error: BaseException) -> str:
     if not isinstance(error, READABLE_ERRORS):
         text = f"unexpected {type(error).__name__}: {text}"
     return text or type(error).__name__
-
-
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render a matplotlib figure to PNG bytes (no pyplot, no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
-def png_image(fig: Figure, dpi: int = 80) -> Image:
-    """The figure as an ``IPython.display.Image``, for static (report) notebooks."""
-    from IPython.display import Image
-
-    return Image(data=figure_png(fig, dpi=dpi), format="png")
 
 
 def show_figure(output: widgets.Output, fig: Figure, dpi: int = 80) -> bytes:

@@ -1,12 +1,14 @@
 """The teacher dashboard: mastery heatmap, flagged students, next activities, class summary.
 
 :func:`teacher_dashboard` builds a :class:`TeacherDashboard` from a response log and a fitted BKT
-model. All numbers come from :func:`edstudy.monitor.class_snapshot`; this module only lays them
-out and reacts to the controls. New responses arrive three ways: :meth:`TeacherDashboard.append`
-(from code), the "Add responses (CSV)" upload, and the "Next responses" button when a source of
-responses is given (e.g. :class:`edstudy.monitor.ResponseReplay` over a simulated course, so a
-demo shows the class moving on). Each arrival recomputes the snapshot: filtering a class with
-the fitted model takes milliseconds, so nothing is updated incrementally.
+model. All numbers come from :func:`edstudy.monitor.class_snapshot` and the heatmap from
+:func:`edstudy.plots.mastery_heatmap`; this module only lays them out and reacts to the controls,
+whose values make the :class:`edstudy.monitor.MonitorSettings` of each snapshot. New responses
+arrive three ways: :meth:`TeacherDashboard.append` (from code), the "Add responses (CSV)" upload,
+and the "Next responses" button when a source of responses is given (e.g.
+:class:`edstudy.monitor.ResponseReplay` over a simulated course, so a demo shows the class moving
+on). Each arrival recomputes the snapshot: filtering a class with the fitted model takes
+milliseconds, so nothing is updated incrementally.
 
 Every rendered piece is also a plain attribute (``snapshot``, ``flag_count_text``,
 ``flag_table_html``, ``summary_text``, ``student_html``, ``heatmap_png``) and the figure is
@@ -23,13 +25,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from edstudy.monitor import (
-    FLAGS,
-    ClassSnapshot,
-    append_responses,
-    class_snapshot,
-    mastery_heatmap,
-)
+from edstudy.monitor import FLAGS, ClassSnapshot, MonitorSettings, append_responses, class_snapshot
+from edstudy.plots import mastery_heatmap
+from edstudy.schema import validate_log
 from edstudy.widgets.base import ErrorBox, ProgressBar, html_table, show_figure, styled
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,6 +69,9 @@ class TeacherDashboard:
         Mastery threshold (P(mastered) at which a skill counts as mastered).
     stuck_after : IntSlider
         Tries on a skill without mastery after which a student is flagged as stuck.
+    settings : MonitorSettings
+        The thresholds of the next snapshot: those given at construction with the two sliders'
+        values (read-only; move the sliders to change it).
     student : Dropdown
         :data:`ALL_STUDENTS` or one student id: filters the tables, frames the student in the
         heatmap and fills the student panel.
@@ -97,26 +98,29 @@ class TeacherDashboard:
         curriculum: Curriculum | None = None,
         *,
         next_responses: Callable[[], pd.DataFrame] | None = None,
-        mastery_threshold: float = 0.95,
-        stuck_after: int = 10,
-        snapshot_options: Mapping[str, Any] | None = None,
+        settings: MonitorSettings | None = None,
         title: str = "Teacher dashboard",
         next_label: str = "Next responses",
     ) -> None:
+        if settings is None:
+            settings = MonitorSettings()
+        elif not isinstance(settings, MonitorSettings):
+            raise TypeError(f"settings must be a MonitorSettings, got {type(settings).__name__}")
         self.model = model
         self.curriculum = curriculum
         self.log = log
         self.snapshot: ClassSnapshot | None = None
         self.heatmap_png = b""
         self._next = next_responses
-        self._options = dict(snapshot_options or {})
+        self._settings = settings
         self._quiet = False
 
         self.progress = ProgressBar("Updating")
         self.errors = ErrorBox()
+        thr, stuck = settings.mastery_threshold, settings.stuck_after
         self.threshold = styled(
             widgets.FloatSlider(
-                value=float(mastery_threshold) if 0.5 <= mastery_threshold <= 0.99 else 0.95,
+                value=thr if 0.5 <= thr <= 0.99 else 0.95,
                 min=0.5,
                 max=0.99,
                 step=0.01,
@@ -129,7 +133,7 @@ class TeacherDashboard:
         )
         self.stuck_after = styled(
             widgets.IntSlider(
-                value=int(stuck_after) if 3 <= stuck_after <= 30 else 10,
+                value=stuck if 3 <= stuck <= 30 else 10,
                 min=3,
                 max=30,
                 step=1,
@@ -218,13 +222,19 @@ class TeacherDashboard:
         self.upload.observe(self._on_upload, names="value")
 
         with self.errors.catch("Could not show the class"):
-            from edstudy.schema import validate_log
-
             self.log = validate_log(log)
         if not self.errors.message:
             self.refresh()
 
     # ------------------------------------------------------------------ plain state
+    @property
+    def settings(self) -> MonitorSettings:
+        """The thresholds of the next snapshot: the given settings with the sliders' values."""
+        return self._settings.with_changes(
+            mastery_threshold=float(self.threshold.value),
+            stuck_after=int(self.stuck_after.value),
+        )
+
     @property
     def flag_count_text(self) -> str:
         """The flag count line as shown, without markup."""
@@ -292,12 +302,7 @@ class TeacherDashboard:
             bar.step("mastery and flags")
             self.snapshot = None
             self.snapshot = class_snapshot(
-                self.log,
-                self.model,
-                curriculum=self.curriculum,
-                mastery_threshold=float(self.threshold.value),
-                stuck_after=int(self.stuck_after.value),
-                **self._options,
+                self.log, self.model, curriculum=self.curriculum, settings=self.settings
             )
             bar.step("tables")
             self._sync_choices()
@@ -453,7 +458,7 @@ class TeacherDashboard:
         sid = self.student.value
         if snap is None or sid == ALL_STUDENTS:
             return ""
-        thr = snap.summary.mastery_threshold
+        thr = snap.settings.mastery_threshold
         m, t = snap.mastery.loc[sid], snap.tries.loc[sid]
         rows = pd.DataFrame(
             {
@@ -494,9 +499,7 @@ def teacher_dashboard(
     curriculum: Curriculum | None = None,
     *,
     next_responses: Callable[[], pd.DataFrame] | None = None,
-    mastery_threshold: float = 0.95,
-    stuck_after: int = 10,
-    snapshot_options: Mapping[str, Any] | None = None,
+    settings: MonitorSettings | None = None,
     title: str = "Teacher dashboard",
     next_label: str = "Next responses",
 ) -> TeacherDashboard:
@@ -514,13 +517,11 @@ def teacher_dashboard(
     next_responses : callable returning a DataFrame, optional
         Source of new responses for the "Next responses" button, e.g.
         ``ResponseReplay(simulated_log).next``; an empty frame means none are left.
-    mastery_threshold : float, default 0.95
-        Initial value of the threshold slider (0.5 to 0.99).
-    stuck_after : int, default 10
-        Initial value of the "stuck after" slider (3 to 30).
-    snapshot_options : dict, optional
-        Further arguments of :func:`edstudy.monitor.class_snapshot` (``off_pace_ratio``,
-        ``error_streak`` ...).
+    settings : MonitorSettings, optional
+        The thresholds of the snapshots (default ``MonitorSettings()``). Its
+        ``mastery_threshold`` and ``stuck_after`` are the sliders' initial values (a value
+        outside the sliders' ranges, 0.5 to 0.99 and 3 to 30, starts them at 0.95 and 10); the
+        other fields stay as given.
     title : str
         Heading of the dashboard.
     next_label : str
@@ -530,15 +531,18 @@ def teacher_dashboard(
     -------
     TeacherDashboard
         Display ``dash.widget``; the controls and rendered state are its attributes.
+
+    Raises
+    ------
+    TypeError
+        When ``settings`` is not a :class:`~edstudy.monitor.MonitorSettings`.
     """
     return TeacherDashboard(
         log,
         model,
         curriculum,
         next_responses=next_responses,
-        mastery_threshold=mastery_threshold,
-        stuck_after=stuck_after,
-        snapshot_options=snapshot_options,
+        settings=settings,
         title=title,
         next_label=next_label,
     )

@@ -4,9 +4,9 @@
 classes or schools randomized; class size; intraclass correlations; the share of variance a
 pretest explains) and the effect to detect; every change recomputes the power, the minimum
 detectable effect (MDES), the number of units needed and the power curve with
-:mod:`edstudy.stats.power` / :mod:`edstudy.stats.planning`. :meth:`PowerPlanner.simulate` checks
-the formula by simulating trials from the formula's own model (:func:`edstudy.stats.planning.
-simulation_check`), with a progress bar.
+:func:`edstudy.stats.planning.plan_power` (the modelling choices live there, not here).
+:meth:`PowerPlanner.simulate` checks the formula by simulating trials from the formula's own model
+(:func:`edstudy.stats.trial_simulation.simulation_check`), with a progress bar.
 
 State is readable without a browser::
 
@@ -22,19 +22,16 @@ import html
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 
-from edstudy.stats.planning import describe_design, power_curve, simulation_check
-from edstudy.stats.power import (
-    ClusterDesign,
-    Design,
-    IndividualDesign,
-    ThreeLevelDesign,
-    mdes,
-    power,
-    sample_size,
+from edstudy.stats.planning import (
+    DESIGN_KINDS,
+    PowerPlan,
+    make_design,
+    plan_power,
 )
+from edstudy.stats.power import Design
+from edstudy.stats.trial_simulation import simulation_check
 from edstudy.widgets.base import (
     ErrorBox,
     ProgressBar,
@@ -47,14 +44,8 @@ from edstudy.widgets.base import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["DESIGNS", "PowerPlanner", "power_planner"]
+__all__ = ["PowerPlanner", "power_planner"]
 
-#: design choices: label -> what is randomized
-DESIGNS = {
-    "two-level": "classes",
-    "three-level": "schools",
-    "individual": "students",
-}
 _UNIT_MAX = {"two-level": 400, "three-level": 200, "individual": 5000}
 
 
@@ -118,8 +109,8 @@ class PowerPlanner:
         n_sims: int = 200,
         seed: int = 0,
     ) -> None:
-        if design not in DESIGNS:
-            raise ValueError(f"design must be one of {list(DESIGNS)}, got {design!r}")
+        if design not in DESIGN_KINDS:
+            raise ValueError(f"design must be one of {list(DESIGN_KINDS)}, got {design!r}")
         self.seed = int(seed)
         self.design: Design | None = None
         self.power: float | None = None
@@ -128,6 +119,7 @@ class PowerPlanner:
         self.curve: pd.DataFrame | None = None
         self.check: pd.DataFrame | None = None
         self.figure_png = b""
+        self.plan: PowerPlan | None = None
         self._quiet = True
 
         self.design_kind = styled(
@@ -288,34 +280,18 @@ class PowerPlanner:
 
     @property
     def unit_name(self) -> str:
-        return DESIGNS[self.design_kind.value]
+        return DESIGN_KINDS[self.design_kind.value]
 
     def build_design(self) -> Design:
         """The design the controls describe (raises ValueError for impossible settings)."""
-        kind = self.design_kind.value
-        r2 = float(self.r2.value)
-        g = 1 if r2 > 0 else 0
-        if kind == "individual":
-            return IndividualDesign(n=int(self.n_units.value), r2=r2, n_covariates=g)
-        if kind == "two-level":
-            return ClusterDesign(
-                n_clusters=int(self.n_units.value),
-                cluster_size=int(self.cluster_size.value),
-                icc=float(self.icc.value),
-                r2_level1=r2,
-                r2_level2=r2,
-                n_covariates=g,
-            )
-        return ThreeLevelDesign(
-            n_schools=int(self.n_units.value),
+        return make_design(
+            self.design_kind.value,
+            int(self.n_units.value),
+            cluster_size=int(self.cluster_size.value),
             classes_per_school=int(self.classes_per_school.value),
-            class_size=int(self.cluster_size.value),
+            icc=float(self.icc.value),
             icc_school=float(self.icc_school.value),
-            icc_class=float(self.icc.value),
-            r2_level1=r2,
-            r2_level2=r2,
-            r2_level3=r2,
-            n_covariates=g,
+            r2=float(self.r2.value),
         )
 
     def _layout(self) -> None:
@@ -348,76 +324,28 @@ class PowerPlanner:
         """Recompute power, MDES, units needed and the curve; redraw."""
         with self.errors.catch("These settings do not describe a possible study"):
             self.design = self.power = self.mdes = self.required_units = None
-            design = self.build_design()
-            effect, alpha = float(self.effect.value), float(self.alpha.value)
-            target = float(self.target_power.value)
-            self.design = design
-            self.power = power(design, effect, alpha=alpha)
-            self.mdes = mdes(design, power=target, alpha=alpha)
-            try:
-                self.required_units = sample_size(
-                    design, effect, power=target, alpha=alpha, max_value=100_000
-                )
-            except ValueError:
-                self.required_units = None
-            self.curve = power_curve(
-                design,
-                self._curve_values(),
-                effect=effect,
-                target_power=target,
-                alpha=alpha,
-                label=describe_design(design).split(",")[0],
+            self.plan = plan_power(
+                self.build_design(),
+                float(self.effect.value),
+                target_power=float(self.target_power.value),
+                alpha=float(self.alpha.value),
             )
+            self.design, self.power, self.mdes = self.plan.design, self.plan.power, self.plan.mdes
+            self.required_units, self.curve = self.plan.required_units, self.plan.curve
             self._render()
         if self.design is None:
             self.result_html.value = ""
 
-    def _curve_values(self) -> list[int]:
-        n = int(self.n_units.value)
-        top = max(2 * n, int(1.3 * (self.required_units or 0)), 10)
-        return sorted({int(v) for v in np.linspace(4, top, 60).round()} | {n})
-
     def _render(self) -> None:
-        assert self.design is not None and self.power is not None and self.mdes is not None
-        unit = self.unit_name
-        need = (
-            f"{self.required_units} {unit}"
-            if self.required_units is not None
-            else f"more {unit} cannot reach it (the cluster level limits the MDES)"
-        )
-        rows = pd.DataFrame(
-            {
-                "": [
-                    "design",
-                    f"power to detect {self.effect.value:g} SD",
-                    f"MDES at power {self.target_power.value:g}",
-                    f"{unit} needed for {self.effect.value:g} SD",
-                    "design effect",
-                ],
-                "value": [
-                    describe_design(self.design),
-                    f"{self.power:.3f}",
-                    f"{self.mdes:.3f}",
-                    need,
-                    f"{self.design.design_effect:.2f}",
-                ],
-            }
-        )
-        self.result_html.value = html_table(rows)
+        assert self.plan is not None
+        self.result_html.value = html_table(self.plan.to_frame().rename(columns={"quantity": ""}))
         self.figure_png = show_figure(self.figure, self.figure_object(), dpi=72)
 
     def figure_object(self) -> Figure:
         """A new figure: power and MDES against the number of units (and the last check)."""
-        from edstudy.plots import power_curves
-
-        if self.curve is None:
+        if self.plan is None or self.design is None:
             raise ValueError("no valid design to draw")
-        return power_curves(
-            self.curve,
-            checks=self.check,
-            target_power=float(self.target_power.value),
-            effect=float(self.effect.value),
-        )
+        return self.plan.plot(checks=self.check)
 
     # --- simulation -----------------------------------------------------------------------------
     def simulate(self) -> pd.DataFrame | None:
@@ -426,8 +354,8 @@ class PowerPlanner:
         Returns
         -------
         DataFrame or None
-            :func:`edstudy.stats.planning.simulation_check` at ``n_units`` (also in ``check``),
-            or None with the reason in ``message``.
+            :func:`edstudy.stats.trial_simulation.simulation_check` at ``n_units`` (also in
+            ``check``), or None with the reason in ``message``.
         """
         out = None
         with self.errors.catch("Could not run the simulation"):

@@ -19,119 +19,31 @@ State is readable without a browser::
 from __future__ import annotations
 
 import html
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
-import yaml
 
 from edstudy.experiment.sweep import sweep
-from edstudy.sim import ConfigError, strategy_from_text
-from edstudy.sim.curriculum import Curriculum, data_path, default_curriculum
+from edstudy.sim import ConfigError
+from edstudy.sim.curriculum import Curriculum, default_curriculum
 from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
+from edstudy.sim.rule_text import parse_rules, source_text
 from edstudy.sim.strategies import STRATEGY_NAMES, Strategy
 from edstudy.widgets.base import WIDE, ErrorBox, ProgressBar, html_table, show_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["RuleEditor", "check_edits", "parse_rules", "parse_values", "rule_editor", "rule_text"]
+__all__ = ["RuleEditor", "parse_values", "rule_editor"]
 
 #: parameter names the two threshold sliders control
 MASTERY_PARAM = "mastery_threshold"
 REMEDIATION_PARAM = "remediate_after_errors"
-
-
-def parse_rules(
-    text: str, *, curriculum: Curriculum | None = None, name: str = "rules.yaml"
-) -> Strategy:
-    """Parse and check a strategy document given as YAML (or JSON) text.
-
-    Parameters
-    ----------
-    text : str
-        The content of a rule file.
-    curriculum : Curriculum, optional
-        Media and activity names are checked against it (default: the shipped curriculum).
-    name : str
-        What error messages call the document.
-
-    Raises
-    ------
-    ConfigError
-        At the first problem, naming ``name``, the line, the rule number and the field.
-    """
-    strategy = strategy_from_text(text, name=name)
-    strategy.check(curriculum or default_curriculum())
-    return strategy
-
-
-def rule_text(strategy: Strategy | str | Path) -> str:
-    """The YAML text of a shipped strategy (by name), a rule file, or a Strategy."""
-    return _source_text(strategy)[0]
-
-
-def check_edits(
-    text: str,
-    edits: Mapping[str, tuple[str, str]],
-    *,
-    curriculum: Curriculum | None = None,
-    name: str = "rules.yaml",
-) -> pd.DataFrame:
-    """What the rule parser says about each of a few edits of a rule file.
-
-    Parameters
-    ----------
-    text : str
-        The rule file.
-    edits : mapping of description to (old, new)
-        Each edit replaces the first ``old`` by ``new`` in ``text``.
-
-    Returns
-    -------
-    DataFrame
-        ``edit, message`` (``"valid"`` when the edited file parses).
-
-    Raises
-    ------
-    ValueError
-        When ``old`` is not in the text.
-    """
-    rows = []
-    for what, (old, new) in edits.items():
-        if old not in text:
-            raise ValueError(f"edit {what!r}: {old!r} is not in the rule file")
-        try:
-            parse_rules(text.replace(old, new, 1), curriculum=curriculum, name=name)
-            message = "valid"
-        except (ConfigError, ValueError, TypeError) as err:
-            message = str(err)
-        rows.append({"edit": what, "message": message})
-    return pd.DataFrame(rows)
-
-
-def _source_text(strategy: Strategy | str | Path) -> tuple[str, str]:
-    """(YAML text, display name) of a strategy, a shipped name or a rule file."""
-    if isinstance(strategy, Strategy):
-        return yaml.safe_dump(
-            json.loads(json.dumps(strategy.to_dict())),
-            sort_keys=False,
-            allow_unicode=True,
-            width=100,
-        ), f"{strategy.name}.yaml"
-    path = Path(strategy)
-    if not path.is_file() and str(strategy) in STRATEGY_NAMES:
-        path = data_path(f"strategies/{strategy}.yaml")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no rule file {str(strategy)!r}; shipped strategies: {', '.join(STRATEGY_NAMES)}"
-        )
-    return path.read_text(encoding="utf-8"), path.name
 
 
 def parse_values(text: str) -> list[float | int]:
@@ -216,7 +128,7 @@ class RuleEditor:
         self.sweep_key: str | None = None
         self.figure_png = b""
         self._syncing = False
-        text, name = _source_text(strategy)
+        text, name = source_text(strategy)
         self.name = name
 
         self.source = widgets.Dropdown(
@@ -425,7 +337,7 @@ class RuleEditor:
     def _on_source(self, change: dict[str, Any]) -> None:
         if self._syncing or not change["new"]:
             return
-        text, name = _source_text(change["new"])
+        text, name = source_text(change["new"])
         self.name = name
         self.sweep_values.value = ""
         self._syncing = True

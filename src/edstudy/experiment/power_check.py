@@ -1,6 +1,6 @@
 """Power checks with the study runner: does a simulated study detect what its formula promises?
 
-:func:`edstudy.stats.planning.pilot_estimates` reads the effect, ICC and covariate R² off a pilot
+:func:`edstudy.stats.pilot.pilot_estimates` reads the effect, ICC and covariate R² off a pilot
 run; :func:`study_trial` turns a :class:`~edstudy.experiment.study.Study` into a generator for
 :func:`edstudy.stats.power.simulated_power`, and :func:`study_power_check` sets the analytic power
 of the pilot's design beside the share of simulated studies that detect the effect.
@@ -16,7 +16,8 @@ import pandas as pd
 from edstudy.experiment.runner import run_study
 from edstudy.experiment.study import Study
 from edstudy.stats.models import cluster_means_model
-from edstudy.stats.planning import PilotEstimates, describe_design
+from edstudy.stats.pilot import PilotEstimates
+from edstudy.stats.planning import describe_design
 from edstudy.stats.power import power, simulated_power
 
 __all__ = ["study_p_value", "study_power_check", "study_trial", "two_arm_study"]
