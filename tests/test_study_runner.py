@@ -135,6 +135,7 @@ def test_run_study_file_writes_everything(tmp_path, default_study):
         "summary.csv",
         "contrasts.csv",
         "summary.md",
+        "manifest.json",
     }
     back = StudyResult.load(out)
     assert back.study.to_dict() == small(default_study, n_students=350).to_dict()

@@ -6,14 +6,34 @@ Each subcommand imports what it needs only when it runs, so ``edstudy --help`` i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+
+
+def _recorded_command(args: argparse.Namespace) -> list[str]:
+    """The command line as given, with the output folder written ``<out>`` so that the same
+    command writes the same manifest wherever its results go."""
+    out, argv = [], list(args.argv)
+    for i, a in enumerate(argv):
+        if i and argv[i - 1] == "--out":
+            a = "<out>"
+        elif a.startswith("--out="):
+            a = "--out=<out>"
+        out.append(a)
+    return ["edstudy", *out]
 
 
 def _run(args: argparse.Namespace) -> int:
     from edstudy.experiment.runner import run_study_file
 
-    out = run_study_file(args.study, args.out, scheduler=args.scheduler)
+    out = run_study_file(
+        args.study,
+        args.out,
+        scheduler=args.scheduler,
+        overwrite=args.overwrite,
+        command=_recorded_command(args),
+    )
     print(f"study results written to {out}")
     return 0
 
@@ -51,6 +71,16 @@ def _dashboard(args: argparse.Namespace) -> int:
     return subprocess.call(cmd)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a whole number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, got {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edstudy",
@@ -63,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="folder for log, outcomes, summary")
     run.add_argument(
         "--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier edstudy result in --out (never files edstudy did not write)",
     )
     run.set_defaults(func=_run)
 
@@ -81,25 +116,45 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=_report)
 
     dash = sub.add_parser("dashboard", help="serve the teacher dashboard with Voila")
-    dash.add_argument("--port", type=int, default=8866)
+    dash.add_argument("--port", type=_port, default=8866, help="1-65535 (default 8866)")
     dash.add_argument("--no-browser", action="store_true")
     dash.set_defaults(func=_dashboard)
     return parser
 
 
+def _user_message(err: BaseException) -> str:
+    if isinstance(err, RecursionError):
+        return "the input is nested too deeply to read (a YAML file or a rule condition)"
+    if isinstance(err, KeyError) and err.args:
+        return str(err.args[0])
+    if isinstance(err, UnicodeDecodeError):
+        return f"a file is not UTF-8 text ({err.reason} at byte {err.start})"
+    if isinstance(err, OSError) and err.filename is not None:
+        return f"{err.filename}: {err.strerror or err}"
+    return str(err)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``edstudy`` console script.
 
-    Bad input (a study or rule file with an error, a table that fails the schema, a missing file)
-    is reported as one readable ``error:`` message with exit status 2, not a traceback.
+    Bad input (a study or rule file with an error, a table that fails the schema, a missing or
+    unreadable file, an output folder that holds other files) is reported as one readable
+    ``error:`` message with exit status 2, not a traceback. ``EDSTUDY_DEBUG=1`` shows the
+    traceback instead.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
-    except (ValueError, KeyError, FileNotFoundError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"error: {message}", file=sys.stderr)
+    except (ValueError, KeyError, OSError, RecursionError) as err:
+        if os.environ.get("EDSTUDY_DEBUG"):
+            raise
+        print(f"error: {_user_message(err)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written (partial results are removed)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

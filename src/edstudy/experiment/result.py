@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from edstudy._format import interval_cells, markdown_table
+from edstudy._output import read_manifest, result_folder
 from edstudy.experiment.study import Study
 from edstudy.stats.descriptive import contrast, summarize
 
@@ -149,28 +150,68 @@ class StudyResult:
 
         return arm_intervals(self.summary(metrics=metrics))
 
-    def save(self, out_dir: str | Path, *, log: bool = True) -> Path:
-        """Write ``study.yaml`` (full configuration), ``outcomes.csv``, ``log.csv.gz``,
-        ``summary.csv``, ``contrasts.csv`` and ``summary.md`` into ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        self.study.to_yaml(out / "study.yaml")
-        self.outcomes.to_csv(out / "outcomes.csv", index=False)
+    def save(
+        self,
+        out_dir: str | Path,
+        *,
+        log: bool = True,
+        overwrite: bool = False,
+        command: Sequence[str] | None = None,
+    ) -> Path:
+        """Write the result as a complete, checkable folder (see :mod:`edstudy._output`).
+
+        Files: ``study.yaml`` (the full configuration, which reproduces the results),
+        ``outcomes.csv``, ``log.csv.gz`` (unless ``log=False``), ``summary.csv``,
+        ``contrasts.csv``, ``summary.md`` and, written last, ``manifest.json``. The same study
+        and seed give the same bytes in every file.
+
+        Parameters
+        ----------
+        out_dir : path
+            Must be absent, empty, or an earlier edstudy study result (``overwrite=True``).
+        log : bool
+        overwrite : bool
+            Replace an earlier edstudy result (never a folder edstudy did not write).
+        command : sequence of str, optional
+            Recorded in the manifest.
+
+        Raises
+        ------
+        OutputError
+            Before anything is written, when ``out_dir`` cannot be used.
+        """
+        with result_folder(
+            out_dir, kind="study", overwrite=overwrite, seed=self.study.seed, command=command
+        ) as tmp:
+            self.write_files(tmp, log=log)
+        return Path(out_dir)
+
+    def write_files(self, folder: Path, *, log: bool = True) -> None:
+        """Write the result's files into an existing folder (no manifest; see :meth:`save`)."""
+        self.study.to_yaml(folder / "study.yaml")
+        self.outcomes.to_csv(folder / "outcomes.csv", index=False)
         if log and self.log is not None:
-            self.log.to_csv(
-                out / "log.csv.gz", index=False, compression={"method": "gzip", "compresslevel": 1}
-            )
+            # mtime=0: no timestamp in the gzip header, so the same run gives the same bytes
+            gz = {"method": "gzip", "compresslevel": 1, "mtime": 0}
+            self.log.to_csv(folder / "log.csv.gz", index=False, compression=gz)
         summary = self.summary()
-        summary.to_csv(out / "summary.csv", index=False)
+        summary.to_csv(folder / "summary.csv", index=False)
         contrasts = self.contrasts()
-        contrasts.to_csv(out / "contrasts.csv", index=False)
-        (out / "summary.md").write_text(_markdown(self, summary, contrasts), encoding="utf-8")
-        return out
+        contrasts.to_csv(folder / "contrasts.csv", index=False)
+        (folder / "summary.md").write_text(_markdown(self, summary, contrasts), encoding="utf-8")
 
     @classmethod
     def load(cls, out_dir: str | Path, *, log: bool = False) -> StudyResult:
-        """Read back what :meth:`save` wrote (the study from its YAML, outcomes from CSV)."""
+        """Read back what :meth:`save` wrote, after checking the folder is complete and unchanged.
+
+        Raises
+        ------
+        ResultError
+            For a folder without a complete ``manifest.json`` (an interrupted run, or one edstudy
+            did not write) or with a file missing or changed, naming the file.
+        """
         d = Path(out_dir)
+        read_manifest(d, kind="study")
         study = Study.from_yaml(d / "study.yaml")
         outcomes = pd.read_csv(d / "outcomes.csv")
         lg = pd.read_csv(d / "log.csv.gz") if log and (d / "log.csv.gz").exists() else None

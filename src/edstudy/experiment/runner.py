@@ -18,7 +18,7 @@ and ``on_progress(done, total)`` after every finished task, for front ends that 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy._output import result_folder
 from edstudy.experiment.result import StudyResult
 from edstudy.experiment.study import Study
 from edstudy.sim.engine import simulate
@@ -160,20 +161,33 @@ def run_study(
     return StudyResult(study=study, outcomes=outcomes, log=log)
 
 
-def run_study_file(path: str | Path, out_dir: str | Path, scheduler: str | None = None) -> Path:
+def run_study_file(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    command: Sequence[str] | None = None,
+    progress: bool | None = None,
+) -> Path:
     """Run a study file and write its results (the function behind ``edstudy run``).
 
-    Everything is read and checked before anything runs or is written.
+    Everything is read and checked, and the output folder found usable, before anything runs;
+    the results appear in ``out_dir`` only when complete (see :meth:`StudyResult.save`).
 
     Parameters
     ----------
     path : str or Path
         The study YAML.
     out_dir : str or Path
-        Created if needed; receives ``study.yaml, outcomes.csv, log.csv.gz, summary.csv,
-        contrasts.csv, summary.md``.
+        Absent, empty, or an earlier edstudy study result to replace with ``overwrite=True``.
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:8786``) to run the tasks on.
+    overwrite : bool
+    command : sequence of str, optional
+        Recorded in the manifest.
+    progress : bool or None
+        A text progress bar (None: when stderr is a terminal).
 
     Returns
     -------
@@ -181,11 +195,15 @@ def run_study_file(path: str | Path, out_dir: str | Path, scheduler: str | None 
         ``out_dir``.
     """
     study = Study.from_yaml(path)
-    if scheduler:
-        from dask.distributed import Client
+    with result_folder(
+        out_dir, kind="study", overwrite=overwrite, seed=study.seed, command=command
+    ) as tmp:
+        if scheduler:
+            from dask.distributed import Client
 
-        with Client(scheduler) as client:
-            result = run_study(study, client=client)
-    else:
-        result = run_study(study)
-    return result.save(out_dir)
+            with Client(scheduler) as client:
+                result = run_study(study, client=client, progress=progress)
+        else:
+            result = run_study(study, progress=progress)
+        result.write_files(tmp)
+    return Path(out_dir)
