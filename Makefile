@@ -25,7 +25,7 @@ test: $(STAMP)
 
 ## Main job: the full simulated study, executed notebooks exported as HTML under reports/.
 report: $(STAMP)
-	$(BIN)/edstudy report --out $(REPORTS)
+	$(BIN)/edstudy report --out $(REPORTS) --overwrite
 
 ## Slow checks and benchmarks (numbers go into benchmarks/README.md).
 bench: $(STAMP)

@@ -111,6 +111,28 @@ def test_download_checks_the_sha256_and_caches(empty_places, monkeypatch, tmp_pa
     assert load_ab_video_vs_text(verbose=False).attrs["load_report"].path == cached
 
 
+def test_a_corrupt_cache_entry_is_removed_reported_and_never_reused(
+    empty_places, monkeypatch, tmp_path: Path, caplog
+):
+    _, cache = empty_places
+    source = tmp_path / "upstream.csv"
+    source.write_text(AB)
+    digest = hashlib.sha256(AB.encode()).hexdigest()
+    serve(monkeypatch, "ab_video_vs_text", source, digest, "abTestExample.csv")
+    load_ab_video_vs_text(download=True, verbose=False)
+    cached = cache / "assistments_ab_video_vs_text" / "abTestExample.csv"
+    cached.write_text(AB[:20])  # damaged on disk after it was stored
+    source.unlink()  # and no download to repair it
+    with caplog.at_level(logging.WARNING, logger="edstudy.datasets"):
+        with pytest.raises(DataNotFoundError, match="no copy found"):
+            load_ab_video_vs_text(verbose=False)
+    assert f"the cached {cached} is corrupt" in caplog.text
+    assert not cached.exists() and not cached.with_name("abTestExample.csv.sha256").exists()
+    source.write_text(AB)  # with the source back, the next load downloads a good copy
+    out = load_ab_video_vs_text(download=True, verbose=False)
+    assert cached.read_text() == AB and len(out) == 2
+
+
 def test_checksum_mismatch_discards_the_download(empty_places, monkeypatch, tmp_path: Path):
     _, cache = empty_places
     source = tmp_path / "upstream.csv"

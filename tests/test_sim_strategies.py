@@ -59,7 +59,7 @@ def test_params_override_and_type_check():
 BASE = """\
 name: test
 params:
-  threshold: 0.9
+  threshold: {value: 0.9, min: 0.5, max: 1}
 rules:
   - when: mastery >= threshold
     do: advance
@@ -94,8 +94,19 @@ def test_valid_file_parses(tmp_path):
             r"line 7, rule 2, field 'medium': 'practice' needs 'medium'",
         ),
         (
-            ("threshold: 0.9", "threshold: [1, 2]"),
-            r"line 3, field 'params.threshold': parameter values must be numbers",
+            ("value: 0.9", "value: [1, 2]"),
+            r"line 3, field 'params.threshold': parameter 'threshold' must be a number in "
+            r"\[0.5, 1\], got \[1, 2\]",
+        ),
+        (
+            ("value: 0.9", "value: 7"),
+            r"line 3, field 'params.threshold': parameter 'threshold' must be a number in "
+            r"\[0.5, 1\], got 7",
+        ),
+        (
+            ("threshold: {value: 0.9, min: 0.5, max: 1}", "threshold: 0.9"),
+            r"line 3, field 'params.threshold': parameter 'threshold' has no declared range; "
+            r"declare it as threshold: \{value: 0.9, min: ..., max: ...\}",
         ),
         (
             ("rules:", "rulez:"),
@@ -196,12 +207,17 @@ def test_accelerate_and_stop_cost_no_practice():
 
 
 def test_overridden_parameters_are_checked_before_running():
-    cohort = draw_cohort(PopulationSpec(), CUR, 20, seed=1)
-    s = builtin_strategy("personalized", choice_set_size=2.5)
     with pytest.raises(
-        ConfigError, match=r"rule 3, field 'size': size must be a whole number >= 1"
+        ConfigError,
+        match=r"field 'params.choice_set_size': parameter 'choice_set_size' must be a whole "
+        r"number in \[1, 10000\], got 2.5",
     ):
-        simulate(cohort, CUR, s, seed=1)
+        builtin_strategy("personalized", choice_set_size=2.5)
+    with pytest.raises(
+        ConfigError,
+        match=r"parameter 'mastery_threshold' must be a number in \(0, 1\], got 7",
+    ):
+        builtin_strategy("individualized", mastery_threshold=7)
     s = builtin_strategy("individualized", teacher_medium="podcast")
     with pytest.raises(ConfigError, match=r"field 'medium': unknown medium 'podcast'"):
         s.check(CUR)

@@ -30,7 +30,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ __all__ = [
     "read_manifest",
     "result_folder",
     "sha256_file",
+    "write_file",
 ]
 
 MANIFEST = "manifest.json"
@@ -248,3 +249,50 @@ def result_folder(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_file(
+    path: str | os.PathLike[str],
+    text: str,
+    *,
+    is_ours: Callable[[Path], bool],
+    what: str,
+) -> Path:
+    """Write one file atomically (temporary sibling, then rename), never over a stranger's file.
+
+    Parameters
+    ----------
+    path : path-like
+    text : str
+    is_ours : callable
+        Says whether an existing file at ``path`` is one edstudy wrote (then it is replaced).
+    what : str
+        What the file is, for the error message (``"an edstudy BKT model"``).
+
+    Raises
+    ------
+    OutputError
+        When ``path`` exists and is not ours, or cannot be written.
+    """
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise OutputError(f"{target} is a folder; give a file name")
+    if target.exists() and not is_ours(target):
+        raise OutputError(
+            f"{target} exists and is not {what}; edstudy never overwrites files it did not "
+            "write: choose another name"
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.part-", dir=target.parent)
+    except OSError as err:
+        raise OutputError(f"cannot write {target}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target

@@ -47,6 +47,7 @@ def _report(args: argparse.Namespace) -> int:
         only=args.only or None,
         profile=args.profile,
         progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     print(f"report written to {index.resolve()}")
     return 0
@@ -113,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--only", nargs="*", help="notebook names or number prefixes to run")
     report.add_argument("--quiet", action="store_true", help="no progress bars")
+    report.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier edstudy report in --out"
+    )
     report.set_defaults(func=_report)
 
     dash = sub.add_parser("dashboard", help="serve the teacher dashboard with Voila")

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from edstudy._output import result_folder
+
 __all__ = ["ReportResult", "build_reports", "find_notebooks", "notebook_title", "package_versions"]
 
 # Packages whose versions change the numbers in a report.
@@ -226,6 +228,7 @@ def build_reports(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     keep_executed: bool = True,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> Path:
     """Execute the numbered notebooks and export each as a self-contained HTML report.
 
@@ -243,21 +246,48 @@ def build_reports(
         Applied on top of the profile.
     keep_executed : bool
         Keep the executed notebooks next to the HTML (useful to diff two runs).
+    overwrite : bool
+        Replace an earlier edstudy report folder at ``out_dir`` (never a folder edstudy did not
+        write). The reports appear in ``out_dir`` only when every notebook has run.
 
     Returns
     -------
     Path
         ``index.html``.
+
+    Raises
+    ------
+    OutputError
+        Before any notebook runs, when ``out_dir`` cannot be used.
     """
+    nb_dir = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
+    overrides = load_profile(nb_dir, profile)
+    notebooks = find_notebooks(nb_dir, only)
+    commit = _git_commit(nb_dir)
+    with result_folder(
+        out_dir, kind="reports", overwrite=overwrite, extra={"profile": profile}
+    ) as tmp:
+        _build(
+            tmp, nb_dir, notebooks, overrides, parameters, commit, profile, keep_executed, progress
+        )
+    return Path(out_dir) / "index.html"
+
+
+def _build(
+    out: Path,
+    nb_dir: Path,
+    notebooks: list[Path],
+    overrides: Mapping[str, Mapping[str, Any]],
+    parameters: Mapping[str, Mapping[str, Any]] | None,
+    commit: str,
+    profile: str,
+    keep_executed: bool,
+    progress: bool,
+) -> Path:
     import papermill as pm
 
-    nb_dir = Path(notebook_dir) if notebook_dir is not None else default_notebook_dir()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    overrides = load_profile(nb_dir, profile)
-    commit = _git_commit(nb_dir)
     results = []
-    for notebook in find_notebooks(nb_dir, only):
+    for notebook in notebooks:
         params = {
             "report_mode": True,  # notebooks show static figures, no widget-only content
             **overrides.get(notebook.stem, {}),

@@ -35,6 +35,7 @@ pretest, posttest`` (proportions in [0, 1]), ``skills_mastered, opportunities`` 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 __all__ = [
+    "IdTypeWarning",
     "LOG_REQUIRED",
     "LOG_OPTIONAL",
     "OUTCOME_COLUMNS",
@@ -257,23 +259,36 @@ def _summarize(message: str, index: pd.Series, values: pd.Series) -> str:
 _INTEGER_COLUMNS = {"order", "hints", "skills_mastered", "opportunities"}
 
 
+_INT64_LIMIT = 2.0**63
+
+
 def _lossy_integer_problems(df: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
+    """Values a cast to int64 would change: fractions, and numbers beyond int64 (a cast would
+    wrap 2**63 round to -2**63, so the message would show a value the input never had)."""
     problems = []
-    for name in _INTEGER_COLUMNS & set(df.columns) & set(schema.columns):
+    for name in sorted(_INTEGER_COLUMNS & set(df.columns) & set(schema.columns)):
         col = df[name]
-        if not pd.api.types.is_float_dtype(col):
+        if pd.api.types.is_object_dtype(col):
+            bad = pd.to_numeric(col, errors="coerce").abs() >= _INT64_LIMIT
+        elif pd.api.types.is_float_dtype(col):
+            bad = col.notna() & ((col != np.floor(col)) | (col.abs() >= _INT64_LIMIT))
+        else:
             continue
-        bad = col.notna() & (col != np.floor(col))
         if bad.any():
-            problems.append(
-                _summarize(schema.columns[name].description, col.index[bad].to_series(), col[bad])
-            )
+            message = schema.columns[name].description
+            if (pd.to_numeric(col[bad], errors="coerce").abs() >= _INT64_LIMIT).any():
+                message += " (and below 2**63)"
+            problems.append(_summarize(message, col.index[bad].to_series(), col[bad]))
     return problems
 
 
-def _problems_from(err: pa.errors.SchemaErrors, schema: pa.DataFrameSchema) -> list[str]:
-    """Turn pandera's failure-case table into one readable line per column and kind of problem."""
+def _problems_from(
+    err: pa.errors.SchemaErrors, schema: pa.DataFrameSchema, skip: set[str] = frozenset()
+) -> list[str]:
+    """Turn pandera's failure-case table into one readable line per column and kind of problem
+    (columns in ``skip`` were already reported, with the values as they were in the input)."""
     cases = err.failure_cases
+    cases = cases[~cases["column"].isin(list(skip))]
     lines: list[str] = []
     missing = cases[cases["check"].astype(str).str.startswith("column_in_dataframe")]
     lines += [f"missing required column '{name}'" for name in missing["failure_case"]]
@@ -312,18 +327,62 @@ def _problems_from(err: pa.errors.SchemaErrors, schema: pa.DataFrameSchema) -> l
     return lines
 
 
+class IdTypeWarning(UserWarning):
+    """An id column mixes numbers and text that read the same (``1`` and ``"1"``)."""
+
+
+_ID_COLUMNS = ("student_id", "skill_id", "item_id", "class_id", "school_id")
+
+
+def _warn_mixed_ids(df: pd.DataFrame, table: str) -> None:
+    """Warn when an id column holds both ``1`` and ``"1"``: two different ids that print alike,
+    which usually means two files were joined with different types."""
+    for name in _ID_COLUMNS:
+        if name not in df.columns or not pd.api.types.is_object_dtype(df[name]):
+            continue
+        values = pd.unique(df[name].dropna())
+        texts = {v for v in values if isinstance(v, str)}
+        numbers = [v for v in values if isinstance(v, int | float | np.number) and v == v]
+        if not texts or not numbers:
+            continue
+        same = [v for v in numbers if _describe_value(v) in texts]
+        if same:
+            v = same[0]
+            warnings.warn(
+                f"{table}: {name} holds both {_describe_value(v)} (a number) and "
+                f"{_describe_value(str(_describe_value(v)))} (text), which are different ids "
+                f"({len(same)} such pair(s)); convert the column to one type, e.g. "
+                f"df['{name}'] = df['{name}'].astype(str)",
+                IdTypeWarning,
+                stacklevel=4,
+            )
+
+
 def _validate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{table} must be a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
         raise SchemaError(table, [f"{table} is empty (0 rows)"])
+    index = df.index
+    repeated = not index.is_unique
+    if repeated:  # e.g. pd.concat of two logs without ignore_index: number rows by position
+        df = df.reset_index(drop=True)
     problems = _lossy_integer_problems(df, schema)
+    reported = {c for c in _INTEGER_COLUMNS if any(p.startswith(f"{c} ") for p in problems)}
     try:
         validated = schema.validate(df.copy(), lazy=True)
     except pa.errors.SchemaErrors as err:
-        problems += _problems_from(err, schema)
+        problems += _problems_from(err, schema, reported)
     if problems:
+        if repeated:
+            problems.append(
+                "the table's index repeats labels (as pd.concat does without "
+                "ignore_index=True), so 'index' above counts rows by position from 0"
+            )
         raise SchemaError(table, problems)
+    _warn_mixed_ids(df, table)
+    if repeated:
+        validated.index = index
     return validated
 
 

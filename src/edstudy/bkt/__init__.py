@@ -9,7 +9,7 @@
 """
 
 from edstudy.bkt.filtering import p_correct, update_mastery
-from edstudy.bkt.model import BKT, ConvergenceWarning, NotFittedError
+from edstudy.bkt.model import BKT, ConvergenceWarning, NotFittedError, UnscoredSkillWarning
 from edstudy.bkt.params import BKTParams, SkillParams
 from edstudy.bkt.sampling import sample_log
 
@@ -17,6 +17,7 @@ __all__ = [
     "BKT",
     "BKTParams",
     "ConvergenceWarning",
+    "UnscoredSkillWarning",
     "NotFittedError",
     "SkillParams",
     "p_correct",

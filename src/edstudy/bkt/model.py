@@ -41,9 +41,11 @@ import numba
 import numpy as np
 import pandas as pd
 
+from edstudy._output import write_file
 from edstudy.bkt import _kernels as K
 from edstudy.bkt import metrics as M
 from edstudy.bkt._design import Design, Encoding, design_fit, design_predict
+from edstudy.bkt._document import read_model_document
 from edstudy.bkt._em import (
     Options,
     Tables,
@@ -61,6 +63,42 @@ __all__ = ["BKT", "ConvergenceWarning", "NotFittedError"]
 MODEL_FORMAT = "edstudy.bkt.BKT/1"
 HANDLE_UNKNOWN = ("error", "average")
 DEFAULT_METRICS = ("auc", "rmse", "log_loss", "accuracy")
+
+
+class UnscoredSkillWarning(UserWarning):
+    """Some skills of a log have no scored row, so the model can learn nothing about them."""
+
+
+def _without_unscored_skills(log: pd.DataFrame) -> pd.DataFrame:
+    """The log without the rows of skills that have no scored row, with a warning naming them.
+
+    Fitting would otherwise give such skills parameters made up from the starting values.
+    """
+    scored = log["correct"].notna().to_numpy()
+    if not scored.any():
+        raise ValueError("the log has no scored rows (correct is missing everywhere)")
+    has = pd.unique(log.loc[scored, "skill_id"])
+    mask = log["skill_id"].isin(has).to_numpy()
+    if mask.all():
+        return log
+    missing = list(pd.unique(log.loc[~mask, "skill_id"]))
+    shown = ", ".join(repr(x) for x in missing[:5]) + (" ..." if len(missing) > 5 else "")
+    warnings.warn(
+        f"{len(missing)} skill(s) have no scored row and get no parameters: {shown} "
+        f"({int((~mask).sum())} unscored rows left out); predicting them follows handle_unknown",
+        UnscoredSkillWarning,
+        stacklevel=3,
+    )
+    return log[mask]
+
+
+def _is_model_file(path: Path) -> bool:
+    """Whether ``path`` holds a BKT model edstudy saved (so saving over it destroys nothing)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == MODEL_FORMAT
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -387,7 +425,7 @@ class BKT:
         self
         """
         self._check_options()
-        v = validate_log(log)
+        v = _without_unscored_skills(validate_log(log))
         d, enc = design_fit(
             v,
             item_guess_slip=self.item_guess_slip,
@@ -745,7 +783,9 @@ class BKT:
     def to_json(self, path: str | os.PathLike) -> None:
         """Save options and fitted parameters as JSON (no pickle).
 
-        Ids must be ints or strings; ``fixed`` must be None or a dict.
+        Ids must be ints or strings; ``fixed`` must be None or a dict. The file is written to a
+        temporary sibling and renamed into place; an existing file is replaced only when it is
+        an edstudy BKT model (:class:`edstudy._output.OutputError` otherwise).
         """
         model = self._fitted()
         options = self.get_params()
@@ -764,22 +804,35 @@ class BKT:
                 "converged": bool(self.converged_),
             },
         }
-        Path(path).write_text(json.dumps(doc, indent=1))
+        write_file(path, json.dumps(doc, indent=1), is_ours=_is_model_file, what="a BKT model")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> BKT:
-        """Load an estimator saved by :meth:`to_json`."""
-        doc = json.loads(Path(path).read_text())
-        if doc.get("format") != MODEL_FORMAT:
-            raise ValueError(
-                f"{path} is not a saved edstudy BKT model (format {doc.get('format')!r})"
-            )
+        """Load an estimator saved by :meth:`to_json`, after checking the whole document.
+
+        Raises
+        ------
+        ValueError
+            Naming the file and the key: not a model file, a missing or unknown key, a value of
+            the wrong type or out of range, guess/slip that would make a correct answer lower
+            mastery.
+        """
+        doc = read_model_document(
+            path, model_format=MODEL_FORMAT, option_names=cls._option_names()
+        )
         options = dict(doc["options"])
         fx = options.get("fixed")
         if isinstance(fx, Mapping) and "__frame__" in fx:
             options["fixed"] = pd.DataFrame(fx["__frame__"])
-        est = cls(**options)
-        est.model_ = BKTParams.from_dict(doc["params"])
+        try:
+            est = cls(**options)
+            est._check_options()
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: options: {err}") from None
+        try:
+            est.model_ = BKTParams.from_dict(doc["params"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: params: {err}") from None
         fit = doc["fit"]
         est.history_ = np.array(fit["history"], dtype=float)
         ll = fit["log_likelihood"]

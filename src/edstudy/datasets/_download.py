@@ -55,8 +55,42 @@ def _stream(url: str, target: Path, *, verbose: bool) -> str:
     return digest.hexdigest()
 
 
+def write_checksum(path: Path, digest: str | None = None) -> None:
+    """Record a cached file's SHA-256 beside it (``<name>.sha256``), for :func:`verify_cached`."""
+    got = digest or sha256_of(path)
+    path.with_name(f"{path.name}.sha256").write_text(f"{got}  {path.name}\n")
+
+
+def verify_cached(path: Path, *, label: str) -> bool:
+    """Whether a cached file still has the SHA-256 recorded when it was stored.
+
+    A file that does not (truncated, damaged on disk, edited) is removed with its record and a
+    warning, so it is never reused; the caller then downloads it again or says it is missing.
+    A file without a record (stored by an older edstudy) is accepted.
+    """
+    record = path.with_name(f"{path.name}.sha256")
+    if not record.is_file():
+        return True
+    expected = record.read_text().split()[0] if record.read_text().strip() else ""
+    if sha256_of(path) == expected:
+        return True
+    logger.warning(
+        "%s: the cached %s is corrupt (its SHA-256 differs from the one recorded when it was "
+        "stored); it was removed",
+        label,
+        path,
+    )
+    path.unlink(missing_ok=True)
+    record.unlink(missing_ok=True)
+    return False
+
+
 def _extract(archive: Path, members: tuple[str, ...], folder: Path) -> None:
-    with zipfile.ZipFile(archive) as zf:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise DataNotFoundError(f"{archive}: not a readable zip archive ({err})") from None
+    with zf:
         by_name: dict[str, zipfile.ZipInfo] = {}
         for info in zf.infolist():
             base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -70,9 +104,14 @@ def _extract(archive: Path, members: tuple[str, ...], folder: Path) -> None:
             )
         for name, info in by_name.items():
             part = folder / f"{name}.part"
-            with zf.open(info) as src, open(part, "wb") as dst:
-                shutil.copyfileobj(src, dst, _CHUNK)
+            try:
+                with zf.open(info) as src, open(part, "wb") as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
+            except (zipfile.BadZipFile, OSError, EOFError) as err:
+                part.unlink(missing_ok=True)
+                raise DataNotFoundError(f"{archive}: could not extract {name}: {err}") from None
             os.replace(part, folder / name)
+            write_checksum(folder / name)
 
 
 def fetch(remote: RemoteFile, folder: Path, *, label: str, verbose: bool = False) -> Path:
@@ -124,7 +163,7 @@ def fetch(remote: RemoteFile, folder: Path, *, label: str, verbose: bool = False
             "the download was discarded"
         )
     os.replace(part, target)
-    (folder / f"{remote.filename}.sha256").write_text(f"{got}  {remote.filename}\n")
+    write_checksum(target, got)
     if remote.members:
         _extract(target, remote.members, folder)
     return target

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from edstudy.datasets._download import fetch
+from edstudy.datasets._download import fetch, verify_cached
 from edstudy.datasets._errors import DataNotFoundError
 from edstudy.datasets.sources import SOURCES, DataSource
 
@@ -109,7 +109,7 @@ def locate(key: str, path: str | os.PathLike[str] | None, *, download: bool, ver
         looked.append(f"{folder} ({why})")
     cache = cache_dir() / source.folder
     found = _find_in(cache, source)
-    if found is not None:
+    if found is not None and verify_cached(found, label=source.name):
         return found
     why = (
         "EDSTUDY_DATA"

@@ -11,6 +11,8 @@ import bz2
 import gzip
 import logging
 import lzma
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
@@ -46,6 +48,11 @@ def _first_line(path: Path) -> str:
                 return handle.readline()
         except UnicodeDecodeError:
             continue
+        except (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError, OSError) as err:
+            raise DatasetFormatError(
+                f"{path}: could not be read: the file is truncated or not a valid "
+                f"{path.suffix.lstrip('.') or 'text'} file ({err})"
+            ) from None
     return ""  # pragma: no cover - latin-1 decodes every byte
 
 
@@ -67,17 +74,27 @@ def read_header(path: Path, *, sep: str = ",") -> list[str]:
     return [str(c) for c in _read_csv(path, sep=sep, nrows=0).columns]
 
 
+#: What a truncated or corrupt compressed file raises while it is read.
+_CORRUPT = (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError, zipfile.BadZipFile, OSError)
+
+
 def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, **kwargs)
-    except UnicodeDecodeError:
-        # The original ASSISTments CSVs are Latin-1 (skill and answer texts).
-        logger.debug("%s is not UTF-8; reading it as Latin-1", path)
-        return pd.read_csv(path, encoding="latin-1", **kwargs)
+        try:
+            return pd.read_csv(path, **kwargs)
+        except UnicodeDecodeError:
+            # The original ASSISTments CSVs are Latin-1 (skill and answer texts).
+            logger.debug("%s is not UTF-8; reading it as Latin-1", path)
+            return pd.read_csv(path, encoding="latin-1", **kwargs)
     except pd.errors.EmptyDataError:
         raise DatasetFormatError(f"{path}: file is empty (no header line)") from None
     except (ValueError, pd.errors.ParserError) as err:
         raise DatasetFormatError(f"{path}: could not be read as CSV: {err}") from None
+    except _CORRUPT as err:
+        raise DatasetFormatError(
+            f"{path}: could not be read: the file is truncated or not a valid "
+            f"{path.suffix.lstrip('.') or 'text'} file ({err})"
+        ) from None
 
 
 def require_columns(path: Path, found: Iterable[str], required: Iterable[str], layout: str) -> None:
@@ -135,11 +152,8 @@ def read_table(
         ``<path>: file is empty (no header line)`` or ``<path>: no data rows (only a header line)``.
     """
     kwargs: dict[str, object] = {"sep": sep, **read_csv_kwargs}
-    if columns is not None:
-        wanted = set(columns)
-        kwargs["usecols"] = lambda c: c in wanted
-        if dtype is not None:
-            dtype = {k: v for k, v in dtype.items() if k in wanted}
+    # Every column is parsed, even those not wanted: with ``usecols`` pandas would silently
+    # trim a row that has more fields than the header, instead of saying which line it is.
     if dtype:
         kwargs["dtype"] = dict(dtype)
     if na_values is not None:
@@ -149,6 +163,8 @@ def read_table(
     df = _read_csv(path, **kwargs)
     if len(df) == 0:
         raise DatasetFormatError(f"{path}: no data rows (only a header line)")
+    if columns is not None:
+        df = df[[c for c in df.columns if c in set(columns)]]
     df.index = pd.RangeIndex(2, len(df) + 2)
     return df
 

@@ -413,7 +413,7 @@ class Study:
                     p = data_path(f"strategies/{sdoc}.yaml")
                 if not p.is_file():
                     raise src.error(
-                        f"strategy file not found: {p} "
+                        f"strategy file not found: {p}{suggest(sdoc, STRATEGY_NAMES)} "
                         f"(shipped strategies: {', '.join(STRATEGY_NAMES)})",
                         [*path, "strategy"],
                     )

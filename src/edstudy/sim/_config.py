@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ConfigError", "Source", "load_yaml", "suggest"]
+__all__ = ["ConfigError", "Source", "load_yaml", "parse_yaml", "suggest"]
 
 
 class ConfigError(ValueError):
@@ -123,18 +123,87 @@ class Source:
         return ConfigError(reason, file=self.name, line=self.line(path), rule=rule, field=field)
 
 
+#: Bounds on what a configuration file may be: they are small documents written by people, so
+#: anything beyond these is a mistake or an attack (a "billion laughs" alias bomb).
+MAX_CONFIG_BYTES = 2_000_000
+MAX_EXPANDED_ENTRIES = 100_000
+
+
 def load_yaml(path: str | Path) -> tuple[Any, Source]:
     """Read one YAML file, keeping line numbers for later error messages.
 
     Raises
     ------
     ConfigError
-        When the file is missing or is not valid YAML (with the line of the syntax error).
+        Naming the file: it is missing, too large, not UTF-8 text, not valid YAML (with the line
+        of the syntax error), repeats a key (with both lines) or expands through anchors and
+        aliases beyond :data:`MAX_EXPANDED_ENTRIES`.
     """
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"file not found: {p}", file=str(p))
-    return parse_yaml(p.read_text(encoding="utf-8"), name=str(p))
+    size = p.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{size:,} bytes is too large for a configuration file (at most {MAX_CONFIG_BYTES:,})",
+            file=str(p),
+        )
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 text (byte 0x{raw[err.start]:02x}); save the file as UTF-8",
+            file=str(p),
+            line=line,
+        ) from None
+    return parse_yaml(text, name=str(p))
+
+
+def _check_tree(node: yaml.Node, name: str) -> None:
+    """Refuse repeated keys (naming both lines) and alias expansion beyond the bound.
+
+    Sizes are counted with each node's expansion memoized, so a document whose aliases would
+    expand to billions of entries is measured in time proportional to its text.
+    """
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        n, children_done = stack.pop()
+        if id(n) in size:
+            continue
+        if isinstance(n, yaml.ScalarNode):
+            size[id(n)] = 1
+            continue
+        pairs = n.value if isinstance(n, yaml.MappingNode) else [(None, v) for v in n.value]
+        kids = [k for pair in pairs for k in pair if k is not None]
+        if not children_done:
+            if isinstance(n, yaml.MappingNode):
+                seen: dict[str, int] = {}
+                for k, _ in n.value:
+                    if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                        line = k.start_mark.line + 1
+                        if k.value in seen:
+                            raise ConfigError(
+                                f"key '{k.value}' appears twice (first at line {seen[k.value]}); "
+                                "remove one",
+                                file=name,
+                                line=line,
+                            )
+                        seen[k.value] = line
+            stack.append((n, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+            continue
+        total = 1 + sum(size[id(k)] for k in kids)
+        if total > MAX_EXPANDED_ENTRIES:
+            raise ConfigError(
+                f"the document expands to more than {MAX_EXPANDED_ENTRIES:,} entries through its "
+                "anchors and aliases (&name / *name); write the entries out instead",
+                file=name,
+                line=n.start_mark.line + 1,
+            )
+        size[id(n)] = total
 
 
 def parse_yaml(text: str, *, name: str) -> tuple[Any, Source]:
@@ -143,16 +212,25 @@ def parse_yaml(text: str, *, name: str) -> tuple[Any, Source]:
     Raises
     ------
     ConfigError
-        When the text is not valid YAML (with the line of the syntax error).
+        When the text is not valid YAML (with the line of the syntax error), repeats a key,
+        expands beyond the alias bound, or is nested too deeply to read.
     """
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None, Source(name=name, node=None)
+        _check_tree(node, name)
+        data = loader.construct_document(node)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
         raise ConfigError(f"not valid YAML: {problem}", file=name, line=line) from None
+    except RecursionError:
+        raise ConfigError("nested too deeply to read", file=name) from None
+    finally:
+        loader.dispose()
     return data, Source(name=name, node=node)
 
 

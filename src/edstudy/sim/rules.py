@@ -73,6 +73,10 @@ STATE_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 _BUILTIN_FUNCTIONS = {"min": "number", "max": "number", "abs": "number"}
+#: Bounds that keep a condition readable, and its parser and evaluator far from Python's
+#: recursion limit whatever a rule file holds.
+MAX_CONDITION_LENGTH = 2000
+MAX_NESTING = 32
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "always"}
 
 
@@ -216,6 +220,19 @@ class _Parser:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nested(self, parse: Callable[[], Node], tok: _Tok) -> Node:
+        """Parse one nested part (brackets, a call, ``not``, unary minus), bounding the depth."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(
+                f"nested more than {MAX_NESTING} levels deep; simplify the condition", tok
+            )
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     @property
     def tok(self) -> _Tok:
@@ -262,7 +279,7 @@ class _Parser:
     def not_(self) -> Node:
         t = self.take("kw", "not")
         if t is not None:
-            return Unary(t.col, "not", self.not_())
+            return Unary(t.col, "not", self.nested(self.not_, t))
         return self.compare()
 
     def compare(self) -> Node:
@@ -303,7 +320,7 @@ class _Parser:
     def unary(self) -> Node:
         t = self.take("op", "-")
         if t is not None:
-            return Unary(t.col, "-", self.unary())
+            return Unary(t.col, "-", self.nested(self.unary, t))
         return self.atom()
 
     def atom(self) -> Node:
@@ -322,22 +339,22 @@ class _Parser:
             if self.take("op", "(") is not None:
                 args: list[Node] = []
                 if self.take("op", ")") is None:
-                    args.append(self.or_())
+                    args.append(self.nested(self.or_, t))
                     while self.take("op", ",") is not None:
-                        args.append(self.or_())
+                        args.append(self.nested(self.or_, t))
                     self.expect("op", ")")
                 return Call(t.col, t.value, tuple(args))
             return Name(t.col, t.value)
         if self.take("op", "(") is not None:
-            node = self.or_()
+            node = self.nested(self.or_, t)
             self.expect("op", ")")
             return node
         if self.take("op", "[") is not None:
             items: list[Node] = []
             if self.take("op", "]") is None:
-                items.append(self.sum())
+                items.append(self.nested(self.sum, t))
                 while self.take("op", ",") is not None:
-                    items.append(self.sum())
+                    items.append(self.nested(self.sum, t))
                 self.expect("op", "]")
             return ListOf(t.col, tuple(items))
         if t.kind == "end":
@@ -533,6 +550,11 @@ def parse_condition(
         text = "true" if text else "false"
     if not isinstance(text, str):
         raise ConditionError(f"a condition must be text, got {text!r}")
+    if len(text) > MAX_CONDITION_LENGTH:
+        raise ConditionError(
+            f"a condition of {len(text):,} characters is too long to read (at most "
+            f"{MAX_CONDITION_LENGTH:,}); split it into several rules or use a parameter"
+        )
     tree = _Parser(text).parse()
     checker = _Checker(text, dict(params or {}), dict(functions or {}))
     kind = checker.type_of(tree)

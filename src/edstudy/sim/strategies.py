@@ -56,6 +56,7 @@ from typing import Any
 
 from edstudy.sim._config import ConfigError, Source, check_keys, load_yaml, parse_yaml, suggest
 from edstudy.sim.curriculum import Curriculum, data_path
+from edstudy.sim.params import KNOWN_PARAMS, ParamRange, declared_range
 from edstudy.sim.rules import (
     STATE_VARIABLES,
     Condition,
@@ -198,11 +199,14 @@ class Strategy:
     description: str = ""
     file: str | None = field(default=None, compare=False)
     functions: Mapping[str, ConditionFunction] = field(default_factory=dict, compare=False)
+    param_ranges: Mapping[str, ParamRange] = field(default_factory=dict, compare=False)
     _doc: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", tuple(self.rules))
         object.__setattr__(self, "params", dict(self.params))
+        ranges = {k: r for k, r in KNOWN_PARAMS.items() if k in self.params}
+        object.__setattr__(self, "param_ranges", {**ranges, **dict(self.param_ranges)})
         if not self.rules:
             raise ValueError(f"strategy {self.name!r} has no rules")
         if self.sequence not in ("curriculum", "interest"):
@@ -211,6 +215,10 @@ class Strategy:
             _param_type(v)
             if k in STATE_VARIABLES or k in MEDIUM_CHOICES:
                 raise ValueError(f"parameter {k!r} shadows a state variable or medium word")
+            rng = self.param_ranges.get(k)
+            why = rng.problem(v) if rng is not None else None
+            if why is not None:
+                raise ValueError(f"strategy {self.name!r}: parameter '{k}' {why}, got {v!r}")
 
     @property
     def where(self) -> str:
@@ -242,6 +250,12 @@ class Strategy:
                     file=self.where,
                     field=f"params.{k}",
                 )
+            rng = self.param_ranges.get(k)
+            why = rng.problem(v) if rng is not None else None
+            if why is not None:
+                raise ConfigError(
+                    f"parameter '{k}' {why}, got {v!r}", file=self.where, field=f"params.{k}"
+                )
             params[k] = (
                 float(v)
                 if isinstance(v, int | float)
@@ -251,7 +265,10 @@ class Strategy:
             )
         doc = dict(self._doc) if self._doc is not None else None
         if doc is not None:
-            doc["params"] = dict(params)
+            written = dict(doc.get("params") or {})
+            for k, v in params.items():  # a declared parameter keeps its declaration
+                written[k] = {**written[k], "value": v} if isinstance(written.get(k), dict) else v
+            doc["params"] = written
         rules = []
         for i, r in enumerate(self.rules, start=1):
             when = r.when
@@ -331,18 +348,22 @@ def strategy_from_dict(
     )
     fns = dict(functions or {})
     check_keys(doc, _TOP_KEYS, src, required=("rules",))
-    params = doc.get("params") or {}
-    if not isinstance(params, Mapping):
+    raw_params = doc.get("params") or {}
+    if not isinstance(raw_params, Mapping):
         raise src.error("params must be a mapping of names to values", ["params"])
-    for k, v in params.items():
+    params: dict[str, Any] = {}
+    ranges: dict[str, ParamRange] = {}
+    for k, raw in raw_params.items():
         if not isinstance(k, str) or not k.isidentifier():
             raise src.error(
                 f"parameter name {k!r} must be a simple name", ["params", k], field=f"params.{k}"
             )
         try:
+            v, ranges[k] = declared_range(k, raw)
             _param_type(v)
-        except TypeError as err:
+        except (TypeError, ValueError) as err:
             raise src.error(str(err), ["params", k], field=f"params.{k}") from None
+        params[k] = v
         if k in STATE_VARIABLES or k in MEDIUM_CHOICES:
             raise src.error(
                 f"parameter '{k}' has the name of a state variable",
@@ -417,6 +438,7 @@ def strategy_from_dict(
         description=str(doc.get("description", "") or "").strip(),
         file=src.name,
         functions=fns,
+        param_ranges=ranges,
         _doc=plain,
     )
 
@@ -589,6 +611,12 @@ def load_strategy(
     p = Path(path)
     if not p.exists() and str(path) in STRATEGY_NAMES:
         p = data_path(f"strategies/{path}.yaml")
+    elif not p.exists() and p.suffix == "" and len(p.parts) == 1:
+        raise ConfigError(
+            f"no shipped strategy or rule file {str(path)!r}{suggest(str(path), STRATEGY_NAMES)}; "
+            f"shipped strategies: {', '.join(STRATEGY_NAMES)}",
+            file=str(path),
+        )
     doc, src = load_yaml(p)
     return _strategy_from_document(doc, src, functions).with_params(params)
 
