@@ -20,8 +20,8 @@
 # Do personalized pathways (students choose what to learn, in the medium they say they prefer,
 # and set their own goals) teach better than individualized ones (the tutor places, paces and
 # remediates each student, in the teacher's medium)? This notebook runs the default study of
-# edstudy (`data/default_study.yaml`): every named strategy on the same kind of simulated cohort,
-# in two worlds that differ only in the **meshing effect**, i.e. whether learning in one's own
+# edstudy (`edstudy run default`): every named strategy on the same kind of simulated cohort, in
+# two worlds that differ only in the **meshing effect**, i.e. whether learning in one's own
 # best medium helps (`meshing_0`: it does not, as the research on learning styles finds;
 # `meshing_high`: it doubles the learning rate, as vendors claim). Because the students are
 # simulated, we know their true knowledge, and can see *why* an arm wins: more practice, better

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Downloads and parsed-table caches of a test session go to a folder of its own, never into the
+# user's cache (the notebooks nbval runs inherit it).
+if "EDSTUDY_DATA" not in os.environ:
+    os.environ["EDSTUDY_DATA"] = tempfile.mkdtemp(prefix="edstudy-test-cache-")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EDSTUDY_SHARED_DATA", ROOT.parent / "shared" / "data" / "real"))

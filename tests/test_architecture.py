@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "investigations": 6,
     "widgets": 7,
     "report": 7,
+    "scaffold": 7,
     "cli": 8,
 }
 #: Modules a function may import lazily: they pull in PyMC, matplotlib or papermill/nbconvert.

@@ -6,6 +6,7 @@ The network is not used: downloads come from ``file://`` URLs patched into ``SOU
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import logging
 import zipfile
@@ -206,3 +207,35 @@ def test_zip_without_a_member(empty_places, monkeypatch, tmp_path: Path):
     serve(monkeypatch, "oulad", archive, None, "bad.zip", members=("studentInfo.csv", "vle.csv"))
     with pytest.raises(DataNotFoundError, match=r"bad.zip: the archive lacks vle.csv; it has: "):
         load_oulad(download=True, verbose=False)
+
+
+def test_a_loaded_table_is_cached_as_parquet_and_checked(tmp_path, monkeypatch, caplog):
+    import pandas as pd
+
+    from edstudy.datasets import load_pybkt_example
+
+    monkeypatch.setenv("EDSTUDY_DATA", str(tmp_path / "cache"))
+    shared = ROOT.parent / "shared" / "data" / "real" / "pybkt_examples"
+    if not shared.is_dir():
+        pytest.skip(f"needs the shared pyBKT example, not found at {shared}")
+    source = tmp_path / "as.csv.gz"
+    source.write_bytes((shared / "as_assistments2009_2skills.csv.gz").read_bytes())
+    first = load_pybkt_example(source, verbose=False)
+    tables = tmp_path / "cache" / "tables"
+    stored = sorted(tables.glob("*.parquet"))
+    assert len(stored) == 1
+    again = load_pybkt_example(source, verbose=False)  # from the cache
+    pd.testing.assert_frame_equal(first, again)
+    assert again.attrs["load_report"] == first.attrs["load_report"]
+
+    stored[0].write_bytes(stored[0].read_bytes()[:100])  # damaged after it was stored
+    with caplog.at_level(logging.WARNING, logger="edstudy.datasets"):
+        third = load_pybkt_example(source, verbose=False)
+    assert "is corrupt" in caplog.text and "it was removed" in caplog.text
+    pd.testing.assert_frame_equal(first, third)  # parsed again, and stored again
+    assert len(list(tables.glob("*.parquet"))) == 1
+
+    source.write_bytes(gzip.compress(gzip.decompress(source.read_bytes())[:-200] + b"\n"))
+    changed = load_pybkt_example(source, verbose=False)  # another file: another table
+    assert len(changed) < len(first)
+    assert len(list(tables.glob("*.parquet"))) == 2

@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names where they differ from PyPI's (extras are part of the conda package).
-CONDA_NAME = {"pandera[pandas]": "pandera", "dask[distributed]": "dask"}
+CONDA_NAME = {"pandera[pandas]": "pandera", "dask[distributed]": "dask", "build": "python-build"}
 REQ = re.compile(r"^\s*([A-Za-z0-9_.\-\[\]]+)\s*(>=\s*[0-9.]+)?")
 
 
@@ -33,7 +33,9 @@ def pyproject_requirements() -> dict[str, str | None]:
 def conda_requirements() -> dict[str, str | None]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     specs = [
-        d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))
+        d
+        for d in env["dependencies"]
+        if isinstance(d, str) and re.split(r"[<>=]", d)[0].strip() not in ("python", "pip")
     ]
     return dict(_parse(s) for s in specs)
 

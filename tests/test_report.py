@@ -64,10 +64,11 @@ def test_unknown_names_and_profiles_are_explained(tmp_path):
         FileNotFoundError, match=r"no notebook matches \['99'\]; available: 01_demo"
     ):
         find_notebooks(tmp_path, ["99"])
+    assert load_profile(tmp_path, "full") == {}  # a project without profiles: its own defaults
     with pytest.raises(
-        FileNotFoundError, match="profile 'full' requested but .*profiles.yaml does not exist"
+        FileNotFoundError, match="profile 'huge' requested but .*profiles.yaml does not exist"
     ):
-        load_profile(tmp_path, "full")
+        load_profile(tmp_path, "huge")
     (tmp_path / "profiles.yaml").write_text("full: {}\n")
     with pytest.raises(KeyError, match="profile 'huge' is not in"):
         load_profile(tmp_path, "huge")

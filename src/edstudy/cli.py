@@ -53,6 +53,14 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from edstudy.scaffold import init_project
+
+    root = init_project(args.directory, name=args.name)
+    print(f"study project written to {root}; next: see {root / 'README.md'}")
+    return 0
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -90,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a study described by a YAML file")
-    run.add_argument("study", type=Path, help="study YAML, e.g. data/default_study.yaml")
+    run.add_argument("study", type=Path, help="study YAML, or a shipped study's name: default")
     run.add_argument("--out", type=Path, required=True, help="folder for log, outcomes, summary")
     run.add_argument(
         "--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786"
@@ -118,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace an earlier edstudy report in --out"
     )
     report.set_defaults(func=_report)
+
+    init = sub.add_parser("init", help="start a study project of your own in a new folder")
+    init.add_argument("directory", type=Path, help="the project folder (new or empty)")
+    init.add_argument("--name", default=None, help="the study's name (default: the folder name)")
+    init.set_defaults(func=_init)
 
     dash = sub.add_parser("dashboard", help="serve the teacher dashboard with Voila")
     dash.add_argument("--port", type=_port, default=8866, help="1-65535 (default 8866)")

@@ -50,23 +50,57 @@ _REPORTED_PACKAGES = (
 
 @dataclass(frozen=True)
 class ReportResult:
-    """One exported report: the notebook it came from, its HTML file and how long it ran."""
+    """One exported report: the notebook it came from, its HTML file, how long it ran and its
+    headline finding (the output of the cell tagged ``headline``, written from the run's
+    numbers; empty when the notebook has none)."""
 
     notebook: Path
     html: Path
     title: str
     parameters: Mapping[str, Any]
     seconds: float
+    headline: str = ""
+
+
+#: The tag of the cell whose output is a notebook's headline finding in ``index.html``.
+HEADLINE_TAG = "headline"
+
+
+def headline_of(executed: Path) -> str:
+    """The headline finding of an executed notebook, as HTML (empty when it has none).
+
+    The first text output of the cell tagged :data:`HEADLINE_TAG` (markdown is rendered), so
+    the sentence is the one that run's numbers wrote, not a summary typed by hand.
+    """
+    from nbconvert.filters import markdown2html
+
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if HEADLINE_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                return markdown2html("".join(data["text/markdown"]))
+            if "text/plain" in data or out.get("output_type") == "stream":
+                text = "".join(data.get("text/plain", out.get("text", "")))
+                return f"<p>{html.escape(text.strip())}</p>"
+    return ""
 
 
 def default_notebook_dir() -> Path:
-    """The repository's ``notebooks/`` folder (edstudy is installed from a checkout)."""
+    """The notebooks the reports are built from.
+
+    In a source checkout (an editable install) the repository's ``notebooks/``; in an installed
+    wheel the copy shipped inside the package (``edstudy/_notebooks``). A project of your own
+    passes its folder instead (``edstudy report --notebooks DIR``).
+    """
     here = Path(__file__).resolve()
     for parent in here.parents:
         candidate = parent / "notebooks"
         if candidate.is_dir() and (parent / "pyproject.toml").is_file():
             return candidate
-    return Path.cwd() / "notebooks"
+    return here.parent / "_notebooks"
 
 
 def find_notebooks(directory: Path, only: Iterable[str] | None = None) -> list[Path]:
@@ -139,6 +173,9 @@ def _git_commit(directory: Path) -> str:
 def load_profile(directory: Path, profile: str) -> dict[str, dict[str, Any]]:
     """Parameter overrides per notebook for ``profile`` (``small`` means the notebooks' defaults).
 
+    Without a ``profiles.yaml`` (a project made by ``edstudy init``), ``full`` also means the
+    notebooks' own defaults.
+
     Raises
     ------
     KeyError
@@ -148,6 +185,8 @@ def load_profile(directory: Path, profile: str) -> dict[str, dict[str, Any]]:
         return {}
     path = directory / "profiles.yaml"
     if not path.is_file():
+        if profile == "full":  # a project without profiles: every notebook runs its own defaults
+            return {}
         raise FileNotFoundError(f"profile {profile!r} requested but {path} does not exist")
     profiles = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if profile not in profiles:
@@ -193,8 +232,9 @@ def _export_html(
 
 def _write_index(out_dir: Path, results: list[ReportResult], commit: str, profile: str) -> Path:
     items = "\n".join(
-        f'<li><a href="{html.escape(r.html.name)}">{html.escape(r.title)}</a> '
-        f"<small>({html.escape(r.notebook.stem)}, {r.seconds:.0f} s)</small></li>"
+        f'<li><h3><a href="{html.escape(r.html.name)}">{html.escape(r.title)}</a></h3>'
+        f'<div class="finding">{r.headline or "<p><i>(no headline cell)</i></p>"}</div>'
+        f"<small>{html.escape(r.notebook.stem)}, {r.seconds:.0f} s</small></li>"
         for r in results
     )
     versions = "".join(
@@ -204,10 +244,12 @@ def _write_index(out_dir: Path, results: list[ReportResult], commit: str, profil
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>edstudy reports</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}}
-td{{padding:0 1rem 0 0}}</style></head>
+td{{padding:0 1rem 0 0}} li{{margin-bottom:1.2rem}} h3{{margin:0 0 .3rem}}
+.finding p{{margin:.2rem 0}}</style></head>
 <body><h1>edstudy reports</h1>
-<p>Executed notebooks, exported without code (profile <code>{html.escape(profile)}</code>,
-commit <code>{html.escape(commit)}</code>).</p>
+<p>What each report found, in its own numbers; the title opens the full report (executed
+notebook, exported without code; profile <code>{html.escape(profile)}</code>, commit
+<code>{html.escape(commit)}</code>).</p>
 <ol>
 {items}
 </ol>
@@ -309,11 +351,17 @@ def _build(
         )
         html_path = out / f"{notebook.stem}.html"
         _export_html(executed, html_path, params, commit, profile)
+        finding = headline_of(executed)
         if not keep_executed:
             executed.unlink()
         results.append(
             ReportResult(
-                notebook, html_path, notebook_title(notebook), params, time.perf_counter() - start
+                notebook,
+                html_path,
+                notebook_title(notebook),
+                params,
+                time.perf_counter() - start,
+                finding,
             )
         )
     return _write_index(out, results, commit, profile)

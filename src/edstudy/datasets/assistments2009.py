@@ -44,6 +44,7 @@ from edstudy.datasets._read import (
     require_columns,
 )
 from edstudy.datasets._report import Ledger
+from edstudy.datasets._table_cache import cached_table
 
 __all__ = ["load_assistments2009"]
 
@@ -123,8 +124,14 @@ def load_assistments2009(
         Unknown layout, missing columns, or a bad value (naming file, column, line and value).
     """
     file = locate("assistments2009", path, download=download, verbose=verbose)
-    return read_assistments2009(
-        file, source="assistments2009", collapse_multiskill=collapse_multiskill, verbose=verbose
+    return cached_table(
+        "assistments2009",
+        [file],
+        {"collapse_multiskill": collapse_multiskill},
+        lambda: read_assistments2009(
+            file, source="assistments2009", collapse_multiskill=collapse_multiskill, verbose=verbose
+        ),
+        verbose=verbose,
     )
 
 

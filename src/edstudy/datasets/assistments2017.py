@@ -15,6 +15,7 @@ and are kept (AKT's processing removed the flags that would tell them apart).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ from edstudy.datasets._read import (
     require_columns,
 )
 from edstudy.datasets._report import Ledger
+from edstudy.datasets._table_cache import cached_table
 
 __all__ = ["load_assistments2017"]
 
@@ -68,6 +70,16 @@ def load_assistments2017(
     DataNotFoundError, DatasetFormatError
     """
     file = locate("assistments2017", path, download=download, verbose=verbose)
+    return cached_table(
+        "assistments2017",
+        [file],
+        {"drop_noskill": drop_noskill},
+        lambda: _read(file, drop_noskill=drop_noskill, verbose=verbose),
+        verbose=verbose,
+    )
+
+
+def _read(file: Path, *, drop_noskill: bool, verbose: bool) -> pd.DataFrame:
     columns = read_header(file)
     require_columns(file, columns, REQUIRED, "processed ASSISTments 2017")
     raw = read_table(file, REQUIRED, dtype={"skill": "str"})

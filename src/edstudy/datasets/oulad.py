@@ -34,6 +34,7 @@ from edstudy.datasets._read import (
     require_columns,
 )
 from edstudy.datasets._report import Ledger
+from edstudy.datasets._table_cache import cached_table
 
 __all__ = ["load_oulad", "load_oulad_assessments", "load_oulad_outcomes"]
 
@@ -214,6 +215,23 @@ def load_oulad(
     """
     folder, clicks_file = _folder_and_clicks(path, download, verbose)
     clicks_file = clicks_file or _clicks_file(folder)
+    wanted = None if presentations is None else _normalize_presentations(presentations)
+    return cached_table(
+        "oulad",
+        [clicks_file, _table(folder, "vle")],
+        {"presentations": wanted},
+        lambda: _read_clicks(folder, clicks_file, presentations, verbose=verbose),
+        verbose=verbose,
+    )
+
+
+def _read_clicks(
+    folder: Path,
+    clicks_file: Path,
+    presentations: Iterable[str | tuple[str, str]] | None,
+    *,
+    verbose: bool,
+) -> pd.DataFrame:
     require_columns(clicks_file, read_header(clicks_file), VLE_CLICKS, "OULAD studentVle")
     # Few distinct modules/presentations: categories make the 10M-row official file cheap.
     raw = read_table(

@@ -24,6 +24,7 @@ import pandas as pd
 from edstudy.datasets._errors import DataNotFoundError, DatasetFormatError
 from edstudy.datasets._locate import locate
 from edstudy.datasets._read import read_header, sniff_separator
+from edstudy.datasets._table_cache import cached_table
 from edstudy.datasets.assistments2009 import read_assistments2009
 from edstudy.datasets.datashop import read_datashop
 
@@ -69,6 +70,10 @@ def load_pybkt_example(
         file = Path(path).expanduser()
         if not file.is_file():
             raise DataNotFoundError(f"pybkt_example: {file} is not a file")
+    return cached_table("pybkt_example", [file], {}, lambda: _read(file, verbose), verbose=verbose)
+
+
+def _read(file: Path, verbose: bool) -> pd.DataFrame:
     columns = read_header(file, sep=sniff_separator(file))
     if "order_id" in columns or "seq_idx" in columns:
         return read_assistments2009(

@@ -17,17 +17,19 @@ Statistics come from :mod:`edstudy.stats`; research questions built on experimen
 
 from edstudy.experiment.result import DEFAULT_METRICS, StudyResult, analysis_frame
 from edstudy.experiment.runner import run_study, run_study_file
-from edstudy.experiment.study import RANDOMIZATION_UNITS, Arm, Study
+from edstudy.experiment.study import RANDOMIZATION_UNITS, SHIPPED_STUDIES, Arm, Study, study_file
 from edstudy.experiment.sweep import sweep
 
 __all__ = [
     "DEFAULT_METRICS",
     "RANDOMIZATION_UNITS",
+    "SHIPPED_STUDIES",
     "Arm",
     "Study",
     "StudyResult",
     "analysis_frame",
     "run_study",
     "run_study_file",
+    "study_file",
     "sweep",
 ]

@@ -49,7 +49,18 @@ from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
 from edstudy.sim.strategies import STRATEGY_NAMES, Strategy, load_strategy, strategy_from_dict
 
-__all__ = ["Arm", "Study", "RANDOMIZATION_UNITS"]
+__all__ = ["Arm", "Study", "RANDOMIZATION_UNITS", "SHIPPED_STUDIES", "study_file"]
+
+#: Studies shipped with edstudy, by name (package data, see :func:`edstudy.sim.data_path`).
+SHIPPED_STUDIES: dict[str, str] = {"default": "default_study.yaml"}
+
+
+def study_file(path_or_name: str | Path) -> Path:
+    """The study file at ``path_or_name``, or the shipped study of that name (``"default"``)."""
+    p = Path(path_or_name).expanduser()
+    if not p.exists() and str(path_or_name) in SHIPPED_STUDIES:
+        return data_path(SHIPPED_STUDIES[str(path_or_name)])
+    return p
 
 RANDOMIZATION_UNITS = ("student", "class", "school", "none")
 _TOP_KEYS = (
@@ -312,10 +323,11 @@ class Study:
             Naming the file, line and field of the first problem (also in referenced curriculum
             and strategy files).
         """
+        path = study_file(path)
         doc, src = load_yaml(path)
         if not isinstance(doc, Mapping):
             raise ConfigError("a study file must be a YAML mapping", file=str(path))
-        return cls.from_dict(doc, source=src, base_dir=Path(path).resolve().parent)
+        return cls.from_dict(doc, source=src, base_dir=path.resolve().parent)
 
     @classmethod
     def from_dict(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from edstudy.experiment.runner import run_study
+from edstudy.experiment.runner import ProgressCallback, run_study
 from edstudy.experiment.study import Arm, Study
 from edstudy.sim.curriculum import Curriculum, default_curriculum
 from edstudy.sim.engine import Budget
@@ -52,6 +52,7 @@ def sweep(
     scenarios: Mapping[str, Mapping[str, Any]] | None = None,
     client: Any = None,
     progress: bool | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Run a strategy at every combination of parameter values; return the trade-off table.
 
@@ -68,6 +69,9 @@ def sweep(
     scenarios : mapping, optional
         Population overrides, as in :class:`~edstudy.experiment.study.Study`.
     client : dask.distributed.Client, optional
+    progress, on_progress
+        A text progress bar; a callback ``on_progress(done, total)`` over the runner's tasks
+        (see :func:`edstudy.experiment.run_study`).
 
     Returns
     -------
@@ -102,7 +106,9 @@ def sweep(
         scenarios=dict(scenarios or {}),
         name=f"sweep of {base.name}",
     )
-    result = run_study(study, client=client, progress=progress, keep_log=False)
+    result = run_study(
+        study, client=client, progress=progress, on_progress=on_progress, keep_log=False
+    )
     s = result.summary(metrics=SWEEP_METRICS)
     wide = s.pivot_table(
         index=["scenario", "arm"],

@@ -15,7 +15,7 @@ population's meshing knob, not a property of the curriculum.
 The pre-test and the post-test score ``items_per_skill`` items of every skill.
 
 Load one from YAML with :func:`load_curriculum`; the default ships as
-``data/curriculum_default.yaml`` (:func:`default_curriculum`).
+``edstudy/data/curriculum_default.yaml`` (:func:`default_curriculum`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,14 @@ __all__ = [
 
 
 def data_path(name: str = "") -> Path:
-    """Path of a file shipped in the project's ``data/`` folder.
+    """Path of a configuration file shipped with edstudy (the default curriculum, the default
+    study, the strategies' rule files).
 
-    The folder is ``$EDSTUDY_CONFIG_DIR`` when that is set, else ``data/`` at the root of the source
-    checkout (editable installs).
+    They are package data (``edstudy/data/`` inside the installed package, so a wheel installed
+    anywhere finds them); ``$EDSTUDY_CONFIG_DIR`` points to another folder of the same layout.
     """
     env = os.environ.get("EDSTUDY_CONFIG_DIR")
-    base = Path(env) if env else Path(__file__).resolve().parents[3] / "data"
+    base = Path(env).expanduser() if env else Path(str(files("edstudy") / "data"))
     return base / name if name else base
 
 
@@ -483,7 +485,7 @@ def curriculum_from_dict(doc: Mapping[str, Any], *, source: Source | None = None
 
 
 def load_curriculum(path: str | Path) -> Curriculum:
-    """Read a curriculum YAML file (see ``data/curriculum_default.yaml`` for the format).
+    """Read a curriculum YAML file (see ``edstudy/data/curriculum_default.yaml`` for the format).
 
     Raises
     ------
@@ -498,5 +500,5 @@ def load_curriculum(path: str | Path) -> Curriculum:
 
 
 def default_curriculum() -> Curriculum:
-    """The curriculum shipped as ``data/curriculum_default.yaml``."""
+    """The curriculum shipped as ``edstudy/data/curriculum_default.yaml``."""
     return load_curriculum(data_path("curriculum_default.yaml"))

@@ -107,7 +107,7 @@ ACTIONS: dict[str, dict[str, tuple[bool, str]]] = {
 SIDE_EFFECTS = frozenset({"alert_teacher"})
 #: medium words that are not medium names
 MEDIUM_CHOICES = ("stated_preference", "estimated_best", "thompson", "random")
-#: the strategies shipped under data/strategies/
+#: the strategies shipped as package data (edstudy/data/strategies/)
 STRATEGY_NAMES = (
     "one_size",
     "differentiated",

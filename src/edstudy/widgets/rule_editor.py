@@ -386,21 +386,18 @@ class RuleEditor:
             if not key:
                 raise ValueError("this strategy has no numeric parameter to sweep")
             values = parse_values(self.sweep_values.value)
-            parts = []
-            for v in self.progress.iterate(values, description=f"Sweeping {key}"):
-                parts.append(
-                    sweep(
-                        self.strategy,
-                        {key: [v]},
-                        curriculum=self.curriculum,
-                        population=self.population,
-                        budget=self.budget,
-                        n_students=int(self.n_students.value),
-                        seed=self.seed,
-                        progress=False,
-                    )
+            with self.progress.task(len(values), f"Sweeping {key}") as bar:
+                table = sweep(
+                    self.strategy,
+                    {key: values},
+                    curriculum=self.curriculum,
+                    population=self.population,
+                    budget=self.budget,
+                    n_students=int(self.n_students.value),
+                    seed=self.seed,
+                    progress=False,
+                    on_progress=lambda done, total: bar.update(done),
                 )
-            table = pd.concat(parts, ignore_index=True)
             self.sweep_table, self.sweep_key = table, key
             self._render(key)
         return table
