@@ -12,7 +12,8 @@ Model (standardized: total within-arm variance 1)::
     posttest = effect T + b pretest + u_cluster + v_block + e
     pretest ~ N(imbalance T, 1)   (imbalance: a baseline difference built into the sample)
     u ~ N(0, icc), v ~ N(0, block_share), e ~ N(0, 1 - b^2 - icc - block_share)
-    female ~ Bernoulli(0.5); the posttest is missing with probability attrition_<arm>
+    female ~ Bernoulli(0.5); the posttest of round(attrition_<arm> x n_<arm>) students of each
+    arm, chosen at random, is missing (so attrition is known exactly and unrelated to outcomes)
 
 so the true effect is ``effect`` in outcome units and, as the outcome's SD is 1, in SD units.
 """
@@ -20,14 +21,15 @@ so the true effect is ``effect`` in outcome units and, as the outcome's SD is 1,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from edstudy.investigations.trial.spec import DESIGNS
+from edstudy.investigations.trial.analysis import analyze_trial
+from edstudy.investigations.trial.spec import DESIGNS, OutcomeSpec, TrialSpec
 
-__all__ = ["SyntheticTrial", "synthetic_trial"]
+__all__ = ["SyntheticTrial", "recovery_check", "synthetic_spec", "synthetic_trial"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class SyntheticTrial:
     imbalance : float
         Mean pretest difference (treatment minus control, in SD) built into the sample.
     attrition_treatment, attrition_control : float
-        Probability that a student's posttest is missing, per arm (completely at random).
+        Share of each arm's students whose posttest is missing (chosen completely at random).
     """
 
     design: str = "student"
@@ -136,7 +138,10 @@ def synthetic_trial(settings: SyntheticTrial, seed: int | np.random.Generator) -
         + v[block]
         + rng.standard_normal(n) * math.sqrt(resid)
     )
-    lost = rng.random(n) < np.where(t, s.attrition_treatment, s.attrition_control)
+    lost = np.zeros(n, dtype=bool)
+    for arm_mask, rate in ((t, s.attrition_treatment), (~t, s.attrition_control)):
+        idx = np.flatnonzero(arm_mask)
+        lost[rng.choice(idx, int(round(rate * idx.size)), replace=False)] = True
     return pd.DataFrame(
         {
             "student_id": np.arange(n),
@@ -148,3 +153,74 @@ def synthetic_trial(settings: SyntheticTrial, seed: int | np.random.Generator) -
             "posttest": np.where(lost, np.nan, post),
         }
     )
+
+
+def synthetic_spec(settings: SyntheticTrial, **changes: object) -> TrialSpec:
+    """The trial file of a :func:`synthetic_trial` table (posttest; baseline pretest, female).
+
+    ``changes`` replace fields of the :class:`TrialSpec` (e.g. ``boundary="optimistic"``).
+    """
+    extra: dict[str, object] = {}
+    if settings.design == "cluster":
+        extra["cluster"] = "class_id"
+    if settings.design == "block":
+        extra["block"] = "school_id"
+    spec = TrialSpec(
+        name=f"synthetic {settings.design} trial",
+        treatments=("treatment",),
+        control="control",
+        outcomes=(OutcomeSpec("posttest"),),
+        randomization=settings.design,
+        baseline=("pretest", "female"),
+        **extra,  # type: ignore[arg-type]
+    )
+    return replace(spec, **changes) if changes else spec
+
+
+def recovery_check(
+    settings: SyntheticTrial, *, replicates: int, seed: int = 0, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Analyse ``replicates`` simulated trials and compare every estimator with the truth.
+
+    Parameters
+    ----------
+    settings : SyntheticTrial
+    replicates : int
+        Trial ``r`` is drawn from ``SeedSequence([seed, r])``.
+    seed : int
+    confidence : float
+        Interval level.
+
+    Returns
+    -------
+    DataFrame
+        One row per estimator: ``design, estimator, truth, mean_estimate, bias, coverage,
+        coverage_se`` (the binomial SE of the coverage at the nominal level, ``sqrt(c (1 - c) /
+        R)``), ``replicates`` and the share of trials rated each way (``rating``: the most
+        frequent rating).
+    """
+    spec = synthetic_spec(settings, confidence=confidence)
+    parts, ratings = [], []
+    for r in range(int(replicates)):
+        frame = synthetic_trial(settings, np.random.default_rng(np.random.SeedSequence([seed, r])))
+        result = analyze_trial(spec, outcomes=frame, process=False)
+        parts.append(result.effects.assign(replicate=r))
+        ratings.append(result.ratings["rating"].iloc[0])
+    effects = pd.concat(parts, ignore_index=True)
+    effects["covers"] = (effects["ci_low"] <= settings.effect) & (
+        settings.effect <= effects["ci_high"]
+    )
+    out = (
+        effects.groupby("estimator", sort=False)
+        .agg(mean_estimate=("estimate", "mean"), coverage=("covers", "mean"))
+        .reset_index()
+    )
+    out.insert(0, "design", settings.design)
+    out.insert(2, "truth", settings.effect)
+    out.insert(4, "bias", out["mean_estimate"] - settings.effect)
+    out["coverage_se"] = math.sqrt(confidence * (1 - confidence) / replicates)
+    out["replicates"] = int(replicates)
+    top = pd.Series(ratings).value_counts()
+    out["rating"] = top.index[0]
+    out["rating_share"] = top.iloc[0] / len(ratings)
+    return out
