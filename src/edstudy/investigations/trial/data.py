@@ -54,6 +54,12 @@ class TrialData:
     label: str
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (so messages read ``0``, not
+    ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _line(frame: pd.DataFrame, mask: np.ndarray) -> int:
     """CSV line of the first row where ``mask`` holds (header = line 1)."""
     return int(np.flatnonzero(mask)[0]) + 2
@@ -95,7 +101,7 @@ def _numeric(frame: pd.DataFrame, column: str, role: str, label: str) -> None:
     bad = (parsed.isna() & values.notna()).to_numpy()
     raise TrialDataError(
         f"{label}: {role} {column!r} must hold numbers (or 0/1); line {_line(frame, bad)} has "
-        f"{values[bad].iloc[0]!r}"
+        f"{_plain(values[bad].iloc[0])!r}"
     )
 
 
@@ -146,9 +152,9 @@ def check_trial_data(spec: TrialSpec, frame: pd.DataFrame, label: str) -> pd.Dat
         dup = out[spec.student].duplicated().to_numpy()
         if dup.any():
             raise TrialDataError(
-                f"{label}: student {out[spec.student][dup].iloc[0]!r} (column {spec.student!r}) "
-                f"is listed twice, again at line {_line(out, dup)}; the outcomes table has one "
-                "row per randomized student"
+                f"{label}: student {_plain(out[spec.student][dup].iloc[0])!r} (column "
+                f"{spec.student!r}) is listed twice, again at line {_line(out, dup)}; the "
+                "outcomes table has one row per randomized student"
             )
     for o in spec.outcome_names:
         _numeric(out, o, "outcome", label)
@@ -178,7 +184,8 @@ def _check_clusters(spec: TrialSpec, out: pd.DataFrame, compared: np.ndarray, la
         if len(arms) > 1:
             shown = " and ".join(repr(a) for a in sorted(arms))
             raise TrialDataError(
-                f"{label}: cluster {cluster!r} (column {cl!r}) holds students of arms {shown}; "
+                f"{label}: cluster {_plain(cluster)!r} (column {cl!r}) holds students of arms "
+                f"{shown}; "
                 "in a cluster-randomized trial every cluster is in one arm (were students "
                 "randomized within clusters? then declare randomization: block with block: "
                 f"{cl})"
@@ -207,9 +214,9 @@ def _check_blocks(spec: TrialSpec, out: pd.DataFrame, compared: np.ndarray, labe
         for block, arms in present.items():
             if len(arms) < 2:
                 raise TrialDataError(
-                    f"{label}: block {block!r} (column {bl!r}) has only arm {arms[0]!r} of the "
-                    f"comparison {t!r} vs {spec.control!r}; in a blocked design both arms are "
-                    "randomized within every block"
+                    f"{label}: block {_plain(block)!r} (column {bl!r}) has only arm {arms[0]!r} "
+                    f"of the comparison {t!r} vs {spec.control!r}; in a blocked design both arms "
+                    "are randomized within every block"
                 )
 
 

@@ -194,10 +194,10 @@ def recovery_check(
     Returns
     -------
     DataFrame
-        One row per estimator: ``design, estimator, truth, mean_estimate, bias, coverage,
-        coverage_se`` (the binomial SE of the coverage at the nominal level, ``sqrt(c (1 - c) /
-        R)``), ``replicates`` and the share of trials rated each way (``rating``: the most
-        frequent rating).
+        One row per estimator: ``design, estimator, truth, mean_estimate, bias, bias_se`` (the
+        Monte Carlo SE of the bias), ``sd_estimate, coverage, coverage_se`` (the binomial SE of
+        the coverage at the nominal level, ``sqrt(c (1 - c) / R)``), ``replicates``, the most
+        frequent ``rating`` and its ``rating_share``.
     """
     spec = synthetic_spec(settings, confidence=confidence)
     parts, ratings = [], []
@@ -212,12 +212,17 @@ def recovery_check(
     )
     out = (
         effects.groupby("estimator", sort=False)
-        .agg(mean_estimate=("estimate", "mean"), coverage=("covers", "mean"))
+        .agg(
+            mean_estimate=("estimate", "mean"),
+            sd_estimate=("estimate", "std"),
+            coverage=("covers", "mean"),
+        )
         .reset_index()
     )
     out.insert(0, "design", settings.design)
     out.insert(2, "truth", settings.effect)
     out.insert(4, "bias", out["mean_estimate"] - settings.effect)
+    out.insert(5, "bias_se", out["sd_estimate"] / math.sqrt(replicates))
     out["coverage_se"] = math.sqrt(confidence * (1 - confidence) / replicates)
     out["replicates"] = int(replicates)
     top = pd.Series(ratings).value_counts()
