@@ -226,6 +226,7 @@ RESULTS = {
         "BaselineEquivalence",
         "EffectSize",
         "ModelResult",
+        "ModerationResult",
         "PowerEstimate",
         "RiskDifference",
     ],
@@ -237,6 +238,7 @@ RESULTS = {
     "edstudy.investigations.media_preferences": ["MediaExperiment"],
     "edstudy.investigations.oulad_preferences": ["OuladPreferences"],
     "edstudy.monitor": ["ClassSnapshot"],
+    "edstudy.investigations.trial": ["TrialResult"],
 }
 
 
