@@ -304,3 +304,21 @@ def test_lists_and_roles_are_checked():
             {**base, "data": {"dataset": "assistments_ab_video_vs_text"}, "outcomes": ["post"],
              "baseline": ["post"]}
         )  # fmt: skip
+
+
+def test_a_response_log_gives_process_measures_per_arm():
+    from edstudy.bkt import BKT, SkillParams
+
+    s = SyntheticTrial("student", n_units=120)
+    frame = synthetic_trial(s, 10)
+    model = BKT.from_params({"fractions": SkillParams(prior=0.2, learn=0.15, guess=0.2, slip=0.1)})
+    log = model.sample(n_students=130, n_opportunities=8, seed=1)  # 10 students not randomized
+    result = analyze_trial(synthetic_spec(s), outcomes=frame, log=log)
+    summary = result.process.summary.set_index(["metric", "arm"])
+    assert summary.loc[("opportunities", "treatment"), "mean"] == 8.0
+    assert summary.loc[("opportunities", "treatment"), "n_students"] == 60
+    assert 0 < summary.loc[("final_mastery", "control"), "mean"] < 1
+    traj = result.process.trajectories
+    assert set(traj["arm"]) == {"treatment", "control"} and traj["opportunity"].max() == 8
+    assert traj.groupby("arm")["mastery"].apply(lambda m: m.is_monotonic_increasing).all()
+    assert "process" in result.figure_kinds()

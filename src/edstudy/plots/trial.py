@@ -99,8 +99,9 @@ def trial_forest(effects: pd.DataFrame, *, confidence: float = 0.95) -> Figure:
     ax.set_yticks(list(ypos.values()), list(ypos.keys()))
     ax.set_xlabel(f"effect size g ({round(100 * confidence)}% interval)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3,
-              frameon=False)  # fmt: skip
+    ax.legend(
+        fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False
+    )
     return fig
 
 
@@ -201,7 +202,7 @@ def baseline_differences(baseline: pd.DataFrame) -> Figure:
     lim = max(0.3, float(np.nanmax(np.abs(baseline["effect_size"].to_numpy(float)))) * 1.15)
     ax.set_xlim(-lim, lim)
     ax.set_yticks(list(ypos.values()), list(ypos.keys()))
-    ax.set_xlabel("baseline difference (Hedges' g, or Cox index for binary covariates)")
+    ax.set_xlabel("baseline difference (g; Cox index if binary)")
     ax.legend(fontsize="small", loc="best")
     ax.grid(axis="x", alpha=0.3)
     return fig

@@ -195,18 +195,18 @@ class PowerPlan:
                 "quantity": [
                     "design",
                     f"power to detect {self.effect:g} SD",
-                    "power with the covariate's slope estimated (exact)",
                     f"MDES at power {self.target_power:g}",
                     f"{unit} needed for {self.effect:g} SD",
                     "design effect",
+                    "power with the covariate's slope estimated (exact)",
                 ],
                 "value": [
                     describe_design(self.design),
                     f"{self.power:.3f}",
-                    f"{self.exact_power:.3f}",
                     f"{self.mdes:.3f}",
                     need,
                     f"{self.design.design_effect:.2f}",
+                    f"{self.exact_power:.3f}",
                 ],
             }
         )

@@ -32,7 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from edstudy.investigations.trial.data import TrialData, check_trial_data, load_trial_data
+from edstudy.investigations.trial.data import (
+    TrialData,
+    attach_arms,
+    check_trial_data,
+    load_trial_data,
+)
 from edstudy.investigations.trial.effects import finding_effects
 from edstudy.investigations.trial.process import process_measures
 from edstudy.investigations.trial.result import TrialResult
@@ -311,7 +316,8 @@ def analyze_trial(
         The outcomes table, instead of the file the trial names (checked the same way; not
         modified).
     log : DataFrame, optional
-        A response log, instead of the file the trial names (needs ``student_id`` and ``arm``).
+        A response log (edstudy's schema), instead of the file the trial names; each student's
+        arm is taken from the outcomes table.
     process : bool
         Compute the process measures when there is a log (fits BKT on the log).
     seed : int
@@ -332,11 +338,11 @@ def analyze_trial(
     spec = trial if isinstance(trial, TrialSpec) else load_trial(trial)
     if outcomes is not None:
         frame = check_trial_data(spec, outcomes, "outcomes")
-        data = TrialData(outcomes=frame, log=log, label="outcomes")
+        data = TrialData(outcomes=frame, log=None, label="outcomes")
     else:
         data = load_trial_data(spec)
-        if log is not None:
-            data = TrialData(outcomes=data.outcomes, log=log, label=data.label)
+    if log is not None:
+        data = TrialData(data.outcomes, attach_arms(spec, data.outcomes, log, "log"), data.label)
     findings = [_finding(spec, data.outcomes, o, t) for t in spec.treatments for o in spec.outcomes]
     effects = _bh(pd.concat([f["effects"] for f in findings], ignore_index=True), spec.alpha)
     attrition = pd.DataFrame(

@@ -28,7 +28,13 @@ from edstudy.datasets import load_ab_video_vs_text, load_csv
 from edstudy.investigations.trial.spec import TrialSpec
 from edstudy.sim._config import suggest
 
-__all__ = ["TrialData", "TrialDataError", "check_trial_data", "load_trial_data"]
+__all__ = [
+    "TrialData",
+    "TrialDataError",
+    "attach_arms",
+    "check_trial_data",
+    "load_trial_data",
+]
 
 
 class TrialDataError(ValueError):
@@ -220,27 +226,44 @@ def _check_blocks(spec: TrialSpec, out: pd.DataFrame, compared: np.ndarray, labe
                 )
 
 
-def _read_log(spec: TrialSpec, outcomes: pd.DataFrame) -> pd.DataFrame | None:
-    if spec.log_path is None:
-        return None
+def attach_arms(
+    spec: TrialSpec, outcomes: pd.DataFrame, log: pd.DataFrame, label: str
+) -> pd.DataFrame:
+    """The log's rows of students in the outcomes table, with their arm from that table.
+
+    The outcomes table is the authority on who was randomized to what: an ``arm`` column of the
+    log is replaced, and rows of students it does not list are left out (counted in
+    ``attrs["rows_of_unknown_students"]``).
+
+    Raises
+    ------
+    TrialDataError
+        The outcomes table has no student id column, or no student of the log is in it.
+    """
     if spec.student not in outcomes.columns:
         raise TrialDataError(
             f"{spec.source}: a response log needs the student id column {spec.student!r} in "
             "the outcomes table, to know each student's arm"
         )
-    log = load_csv(spec.log_path, {}, table="log", verbose=False)
     arm_of = dict(zip(outcomes[spec.student], outcomes[spec.arm], strict=True))
     mapped = log["student_id"].map(arm_of)
     unknown = mapped.isna().to_numpy()
     if unknown.all():
         raise TrialDataError(
-            f"{Path(spec.log_path).name}: no student of the log is in the outcomes table "
-            f"(column {spec.student!r}); the log and the outcomes must use the same ids"
+            f"{label}: no student of the log is in the outcomes table (column "
+            f"{spec.student!r}); the log and the outcomes must use the same ids"
         )
-    log = log.loc[~unknown].copy()
-    log["arm"] = mapped[~unknown].astype(str).to_numpy()
-    log.attrs["rows_of_unknown_students"] = int(unknown.sum())
-    return log
+    out = log.loc[~unknown].copy()
+    out["arm"] = mapped[~unknown].astype(str).to_numpy()
+    out.attrs["rows_of_unknown_students"] = int(unknown.sum())
+    return out
+
+
+def _read_log(spec: TrialSpec, outcomes: pd.DataFrame) -> pd.DataFrame | None:
+    if spec.log_path is None:
+        return None
+    log = load_csv(spec.log_path, {}, table="log", verbose=False)
+    return attach_arms(spec, outcomes, log, Path(spec.log_path).name)
 
 
 def load_trial_data(spec: TrialSpec) -> TrialData:

@@ -152,6 +152,27 @@ class TrialSpec:
             raise ValueError("a trial needs at least one treatment arm")
         if not self.outcomes:
             raise ValueError("a trial needs at least one outcome")
+        if self.control in self.treatments:
+            raise ValueError(f"the control arm {self.control!r} is also listed as a treatment")
+        if self.randomization == "cluster" and self.cluster is None:
+            raise ValueError("a cluster-randomized trial needs the cluster column")
+        if self.randomization == "block" and self.block is None:
+            raise ValueError("a block-randomized trial needs the block column")
+        for name, value, options in (
+            ("boundary", self.boundary, ("cautious", "optimistic")),
+            ("blocks_as", self.blocks_as, ("fixed", "random")),
+            ("interval", self.interval, ("t_clusters", "t_h", "z")),
+        ):
+            if value not in options:
+                raise ValueError(f"{name} must be one of {options}, got {value!r}")
+        if isinstance(self.icc, str):
+            if self.icc not in ("estimated", "wwc"):
+                raise ValueError(f"icc must be 'estimated', 'wwc' or a number, got {self.icc!r}")
+        elif not 0.0 <= float(self.icc) < 1.0:
+            raise ValueError(f"icc must be in [0, 1), got {self.icc}")
+        for name in ("alpha", "confidence"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be strictly between 0 and 1")
 
     @property
     def cluster_assigned(self) -> bool:
