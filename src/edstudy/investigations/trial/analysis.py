@@ -98,7 +98,7 @@ def _attrition(
     m_t, m_c = int((in_kept_cluster & t).sum()), int((in_kept_cluster & ~t).sum())
     if m_t == 0 or m_c == 0:
         raise ValueError(
-            f"no cluster of arm {treatment if m_t == 0 else spec.control!r} has an analysed "
+            f"no cluster of arm {(treatment if m_t == 0 else spec.control)!r} has an analysed "
             "student; the comparison cannot be made"
         )
     res_s = attrition_from_counts(m_t, int((kept & t).sum()), m_c, int((kept & ~t).sum()), **kw)
