@@ -148,9 +148,11 @@ power_check.study_power_check(small, treatment="individualized", control="one_si
 # Carlo intervals say how closely this run could tell. With few clusters and the pretest in the
 # analysis, expect the simulated power a few points *below* the formula: the formulas (like
 # PowerUp!) treat the pretest's R² as known, while the analysis estimates the pretest's slope,
-# which inflates the variance of the treatment estimate by about (J − 2)/(J − 3) for J
-# randomized units (14% with 10 units, 3% with 40). Plan with a few units to spare when J is
-# small. Three further lessons hold whatever the numbers: adding students to each class helps
+# which inflates the variance of the treatment estimate by (J − 3)/(J − 4) on average for J
+# randomized units (17% with 10 units, 3% with 40) and costs about 5 points of power at 10
+# units, 10 at 6 (the `exact` column above averages the power over that estimated slope,
+# `power(design, effect, exact=True)`; plan with it, or with a few units to spare, when J is
+# small). Three further lessons hold whatever the numbers: adding students to each class helps
 # less and less, because the class-level variance does not shrink with class size; a pretest
 # that explains half of the variance at every level roughly halves the number of classes
 # needed; and a school-randomized study needs fewer schools than a class-randomized study needs

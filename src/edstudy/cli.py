@@ -1,4 +1,5 @@
-"""The ``edstudy`` command: run a study, build the HTML reports, serve the teacher dashboard.
+"""The ``edstudy`` command: run a study, analyse a trial, build the HTML reports, serve the
+teacher dashboard.
 
 Each subcommand imports what it needs only when it runs, so ``edstudy --help`` is instant.
 """
@@ -35,6 +36,18 @@ def _run(args: argparse.Namespace) -> int:
         command=_recorded_command(args),
     )
     print(f"study results written to {out}")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from edstudy.investigations.trial import run_trial_file
+
+    out, result = run_trial_file(
+        args.trial, args.out, overwrite=args.overwrite, command=_recorded_command(args)
+    )
+    for sentence in result.finding_sentences():
+        print(sentence)
+    print(f"trial results written to {out} (report.html, effects.csv, standards.json)")
     return 0
 
 
@@ -109,6 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace an earlier edstudy result in --out (never files edstudy did not write)",
     )
     run.set_defaults(func=_run)
+
+    analyze = sub.add_parser(
+        "analyze", help="analyse a randomized trial described by a trial file (YAML)"
+    )
+    analyze.add_argument("trial", type=Path, help="trial YAML, e.g. data/trials/video_vs_text.yaml")
+    analyze.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for report.html, effects.csv, standards.json",
+    )
+    analyze.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier edstudy result in --out (never files edstudy did not write)",
+    )
+    analyze.set_defaults(func=_analyze)
 
     report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
     report.add_argument(

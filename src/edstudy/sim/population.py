@@ -281,9 +281,7 @@ class Cohort:
         that differ only in ``meshing_effect`` can be compared on identical students.
         """
         kwargs = {name: getattr(self, name) for name in self._ARRAYS}
-        return Cohort(
-            **kwargs, media=self.media, spec=spec, learn=self.learn, forget=self.forget
-        )
+        return Cohort(**kwargs, media=self.media, spec=spec, learn=self.learn, forget=self.forget)
 
 
 def draw_cohort(
