@@ -32,7 +32,7 @@
 
 # %% tags=["parameters"]
 report_mode = False  # True in HTML reports: static figures and tables only, no widgets
-trials = ["video_vs_text.yaml", "simulated_cluster_trial.yaml"]  # files in data/trials/
+trials = ["video_vs_text.yaml", "simulated_cluster_trial.yaml"]  # shipped examples (edstudy/data/trials)
 replicates = 20  # simulated trials per design in the known-truth check
 seed = 8  # seed of the known-truth check
 

@@ -157,6 +157,12 @@ def test_two_runs_of_the_default_study_write_the_same_bytes(tmp_path):
     assert a == b
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as in a terminal: a test run started in the background inherits SIGINT ignored,
+    and Python keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for_part_folder(parent: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -180,6 +186,7 @@ def test_killing_a_running_study_leaves_the_old_result_untouched(tmp_path, tiny,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_default_sigint,
     )
     _wait_for_part_folder(tmp_path, proc)
     time.sleep(0.5)  # simulating now; the log is written at the end
@@ -205,6 +212,7 @@ def test_a_fresh_folder_killed_mid_run_is_absent(tmp_path, tiny):
         [sys.executable, "-m", "edstudy.cli", "run", str(big), "--out", str(out)],
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     _wait_for_part_folder(tmp_path, proc)
     proc.send_signal(signal.SIGINT)

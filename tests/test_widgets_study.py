@@ -10,8 +10,8 @@ from edstudy.investigations.strategy_comparison import (
     ARM_METRICS,
     arm_metrics,
     dropout_differences,
-    headline,
     effect_sizes,
+    headline,
     mixed_models,
     what_this_shows,
 )

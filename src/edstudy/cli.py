@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser(
         "analyze", help="analyse a randomized trial described by a trial file (YAML)"
     )
-    analyze.add_argument("trial", type=Path, help="trial YAML, e.g. data/trials/video_vs_text.yaml")
+    analyze.add_argument(
+        "trial", type=Path, help="trial YAML, or a shipped example (video_vs_text)"
+    )
     analyze.add_argument(
         "--out",
         type=Path,

@@ -1,7 +1,7 @@
 """The trial picker: choose a trial file and its columns, analyse, read the verdict.
 
 :func:`trial_picker` builds a :class:`TrialPicker`. Its controls pick a trial file from a folder
-(the shipped examples in ``data/trials/`` by default); picking one reads it
+(the shipped examples in ``edstudy/data/trials/`` by default); picking one reads it
 (:func:`edstudy.investigations.trial.load_trial`) and its data, and fills the column controls
 with what the trial file says: the arm column, the treatment and control arms, the design, the
 outcomes and the baseline covariates. Change any of them and press *Analyse*:
@@ -10,7 +10,7 @@ the main effects, the forest plot and the attrition figure appear. No statistics
 
 State is readable without a browser::
 
-    picker = trial_picker(folder="data/trials")
+    picker = trial_picker()  # the shipped examples
     picker.file.value = "video_vs_text.yaml"
     picker.analyze()
     picker.result.ratings      # the verdict, as a table
@@ -282,7 +282,7 @@ class TrialPicker:
 
 
 def trial_picker(folder: str | Path | None = None, file: str | None = None) -> TrialPicker:
-    """A trial picker over the trial files of ``folder`` (default: the shipped ``data/trials``).
+    """A trial picker over the trial files of ``folder`` (default: the shipped examples).
 
     Parameters
     ----------

@@ -10,7 +10,7 @@ rating with its reasons (:mod:`.analysis`). :func:`write_trial_results` writes `
 ``effects.csv`` and ``standards.json`` (the command ``edstudy analyze``).
 
 >>> from edstudy.investigations.trial import analyze_trial  # doctest: +SKIP
->>> result = analyze_trial("data/trials/video_vs_text.yaml")  # doctest: +SKIP
+>>> result = analyze_trial("video_vs_text")  # a shipped example; or your file  # doctest: +SKIP
 >>> print(result.headline)  # doctest: +SKIP
 """
 

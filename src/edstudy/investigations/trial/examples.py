@@ -6,9 +6,9 @@ classes, one class of each school randomized to the *individualized* strategy an
 taught for an hour by the tutor. Students who leave the tutor before the end are not post-tested,
 as in a real trial, so their posttest is missing (attrition). It returns the outcomes table and
 the tutor's response log; :func:`write_simulated_cluster_trial` writes them as the CSV files
-``data/trials/simulated_cluster_trial/`` ships (the same seed writes the same bytes; a test
-checks it). The other example, ``data/trials/video_vs_text.yaml``, analyses the public ASSISTments
-A/B test without copying its data.
+``edstudy/data/trials/simulated_cluster_trial/`` ships (the same seed writes the same bytes; a test
+checks it). The other example, ``edstudy/data/trials/video_vs_text.yaml``, analyses the public
+ASSISTments A/B test without copying its data.
 """
 
 from __future__ import annotations

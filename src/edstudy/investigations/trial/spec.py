@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from edstudy.sim._config import ConfigError, Source, check_keys, load_yaml, number, suggest
+from edstudy.sim.curriculum import data_path
 
 __all__ = [
     "DATASETS",
@@ -376,8 +377,20 @@ def trial_from_dict(
     )
 
 
+#: The example trials shipped with edstudy, by name (package data).
+EXAMPLE_TRIALS: tuple[str, ...] = ("video_vs_text", "simulated_cluster_trial")
+
+
+def trial_file(path_or_name: str | Path) -> Path:
+    """The trial file at ``path_or_name``, or a shipped example of that name (``video_vs_text``)."""
+    p = Path(path_or_name).expanduser()
+    if not p.exists() and str(path_or_name) in EXAMPLE_TRIALS:
+        return data_path(f"trials/{path_or_name}.yaml")
+    return p
+
+
 def load_trial(path: str | Path) -> TrialSpec:
-    """Read and check a trial file (see the module docstring).
+    """Read and check a trial file (see the module docstring), or a shipped example by name.
 
     Raises
     ------
@@ -385,6 +398,7 @@ def load_trial(path: str | Path) -> TrialSpec:
         Naming the file, line and field of the first problem; a missing data file is reported
         at its ``data:`` line.
     """
+    path = trial_file(path)
     doc, src = load_yaml(path)
     if not isinstance(doc, Mapping):
         raise ConfigError("a trial file must be a YAML mapping of keys to values", file=str(path))
