@@ -130,6 +130,37 @@ class RealCohortResult:
             f"timings: {t}"
         )
 
+    def best_predicting_model(self) -> str | None:
+        """The student model with the highest held-out AUC (None without scores)."""
+        if self.scores.empty or "auc" not in self.scores:
+            return None
+        return str(self.scores["auc"].idxmax())
+
+    def headline(self) -> str:
+        """One sentence: which strategies rank first under most student models, and whether that
+        verdict holds under the model that predicts the held-out students best."""
+        ranks = self.matrix.ranks
+        models = list(self.matrix.models)
+        first = {m: sorted(ranks.index[ranks[m] == 1]) for m in models}
+        counts = pd.Series([s for v in first.values() for s in v]).value_counts()
+        top = int(counts.max())
+        winners = sorted(counts.index[counts == top])
+        who = " and ".join(winners)
+        if top == len(models):
+            text = f"Under every student model ({', '.join(models)}) {who} rank first"
+        else:
+            text = f"{who} rank first under {top} of {len(models)} student models"
+        text += " on expected post-test mastery"
+        best = self.best_predicting_model()
+        if best is not None and best in first:
+            holds = set(winners) <= set(first[best])
+            text += (
+                f"; under {best}, the model that predicts held-out students best (AUC "
+                f"{self.scores.loc[best, 'auc']:.3f}), {', '.join(first[best])} rank first: the "
+                f"verdict {'holds' if holds else 'does not hold'}"
+            )
+        return text + "."
+
     def to_frame(self) -> pd.DataFrame:
         """The Robust Evaluation Matrix as a tidy table."""
         return self.matrix.to_frame()
