@@ -170,11 +170,14 @@ def test_parquet_results_are_byte_identical_and_checked(tmp_path, tiny):
     pd.testing.assert_frame_equal(
         back.summary(), StudyResult.load(csv).summary(), check_exact=True, check_dtype=False
     )
-    # an in-memory result saved as Parquet: single files, the same bytes twice
+    # a result in a folder saved elsewhere: its parts are copied as they are
+    assert len(back.outcomes) == 60  # read (and kept) on first use
     for name in ("c", "d"):
         back.save(tmp_path / name, format="parquet")
     assert snapshot(tmp_path / "c") == snapshot(tmp_path / "d")
-    assert (tmp_path / "c" / "log.parquet").is_dir()  # its log lived in parts: copied as parts
+    for table in ("outcomes", "log"):
+        assert (tmp_path / "c" / f"{table}.parquet").is_dir()
+    # an in-memory result saved as Parquet: single files, the same bytes twice
     mem = StudyResult(study=back.study, outcomes=back.outcomes, log=back.read_log())
     mem.save(tmp_path / "e", format="parquet")
     mem.save(tmp_path / "f", format="parquet")

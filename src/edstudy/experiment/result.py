@@ -417,15 +417,18 @@ class StudyResult:
 
     @staticmethod
     def _write_parquet_table(frame: pd.DataFrame | None, source: Path | None, target: Path) -> None:
-        if frame is not None:
-            write_parquet(frame, target)
-        elif source is not None and source.resolve() != target.resolve():
+        """Copy the table's files on disk (kept as they are in its own folder), else write it."""
+        if source is not None:
+            if source.resolve() == target.resolve():
+                return
             if source.is_dir():
                 target.mkdir()
                 for p in parquet_parts(source):
                     shutil.copyfile(p, target / p.name)
             else:
                 shutil.copyfile(source, target)
+        elif frame is not None:
+            write_parquet(frame, target)
 
     @classmethod
     def load(cls, out_dir: str | Path, *, log: bool = False) -> StudyResult:

@@ -241,7 +241,7 @@ class _State:
     def binomial(self, purpose: str, trials: int, p: np.ndarray) -> np.ndarray:
         """Binomial(trials, p) counts (n, K) as sums of Bernoulli trials ``u < p`` (exact)."""
         u = uniforms(self.key, self.ids, purpose, self.k * trials).reshape(self.k, trials, -1)
-        return (u < p.T[:, None, :]).sum(axis=1).T
+        return np.ascontiguousarray((u < p.T[:, None, :]).sum(axis=1).T)  # (n, K), C order
 
     def draws(self, q: np.ndarray, purpose: str, n_values: int) -> np.ndarray:
         """Uniforms (n_values, q.size) of students ``q`` at their current opportunity count."""
