@@ -165,6 +165,12 @@ def test_parquet_results_are_byte_identical_and_checked(tmp_path, tiny):
     assert {"outcomes.parquet/part-000000.parquet", "log.parquet/part-000001.parquet"} <= set(a)
     assert set(a) == set(read_manifest(tmp_path / "a", kind="study")["files"]) | {MANIFEST}
     back = StudyResult.load(tmp_path / "a")
+    log = back.read_log()
+    assert back.log is None and len(log) == sum(len(p) for p in back.iter_log())
+    picked = back.read_log(columns=["arm", "correct"], filters=[("arm", "==", "one_size")])
+    assert list(picked.columns) == ["arm", "correct"] and set(picked["arm"]) == {"one_size"}
+    lazy = back.log_dataset()
+    assert lazy.npartitions == 2 and len(lazy) == len(log)
     csv = tmp_path / "csv"
     assert main(["run", str(tiny), "--out", str(csv)]) == 0
     pd.testing.assert_frame_equal(

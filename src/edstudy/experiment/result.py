@@ -6,6 +6,13 @@ the response log with the same two extra columns. :func:`analysis_frame` readies
 the statistics of :mod:`edstudy.stats` (clusters of different replications never pooled, derived
 per-student measures added).
 
+A result is held in memory, or in a result folder in Parquet (``outcomes.parquet`` and
+``log.parquet``, each a file or a folder of parts written by the runner's tasks), where the log
+is read lazily (:meth:`StudyResult.read_log`, :meth:`~StudyResult.iter_log`,
+:meth:`~StudyResult.log_dataset`) and the summaries come from exact per-chunk statistics. Files
+are written as CSV (``outcomes.csv``, ``log.csv.gz``) or Parquet, byte-identical for the same
+study and seed in both formats.
+
 Like every result object of edstudy, a :class:`StudyResult` answers ``to_frame()`` (tidy table),
 ``to_markdown()`` (text for a report) and ``plot()`` (a figure).
 """
