@@ -140,8 +140,14 @@ def main() -> None:
         print("RESULT " + json.dumps(res))
         return
 
+    import importlib.util
+
     import numpy as np
 
+    missing = [m for m in ("distributed", "pyarrow") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"skipped: needs {', '.join(missing)} (pip install 'edstudy[dask]')")
+        sys.exit(77)
     print(
         f"{args.students:,} students x 10 skills, 2 arms, chunk {args.chunk_size:,}, "
         f"{os.cpu_count()} cores, {platform.machine()}, numpy {np.__version__}, "
