@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bkt_vs_pybkt.py",
     "bkt_accuracy_vs_pybkt.py",
     "sim_speed.py",
+    "dask_big_study.py",
     "bayes_speed.py",
     "real_cohort_pipeline.py",
 )

@@ -34,6 +34,7 @@ def _run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         overwrite=args.overwrite,
         command=_recorded_command(args),
+        format=args.format,
     )
     print(f"study results written to {out}")
     return 0
@@ -120,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace an earlier edstudy result in --out (never files edstudy did not write)",
+    )
+    run.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="csv (default): outcomes.csv and log.csv.gz; parquet: every task writes its own "
+        "Parquet parts and the log is never gathered (big studies)",
     )
     run.set_defaults(func=_run)
 

@@ -1,8 +1,9 @@
 """Compiled inner loop of the engine: one practice opportunity for many students.
 
-All random numbers are drawn by the caller (a numpy Generator) and passed in, so results depend
-only on the seed, never on compilation. The tutor's BKT update is not here: the engine applies
-:func:`edstudy.bkt.update_mastery` to the answers this kernel returns.
+All random numbers are drawn by the caller (each student's own Philox stream, see
+:mod:`edstudy.sim._random`) and passed in, so results depend only on the seed, never on
+compilation or on which students run together. The tutor's BKT update is not here: the engine
+applies :func:`edstudy.bkt.update_mastery` to the answers this kernel returns.
 """
 
 from __future__ import annotations

@@ -52,8 +52,18 @@ The outcomes (one row per student)
     ===========================  ===================================================================
 
 The post-test is taken by every student, including those who quit the tutor (it is given in
-class). All randomness comes from ``seed``: the same inputs and seed give the same tables, bit for
-bit.
+class).
+
+Randomness
+    All randomness comes from ``seed``: the same inputs and seed give the same tables, bit for bit.
+    Every number is drawn from the student's own counter-based stream (Philox4x32-10,
+    :mod:`edstudy.sim._random`) keyed by the seed and the student's ``student_id`` (its global
+    index): the pre- and post-test answers (Binomial counts as sums of Bernoulli trials, counter 0),
+    the first item, and at each opportunity (counter = the student's own opportunities so far) the
+    five uniforms of the practice kernel (answer, learning or forgetting, the two of a Box-Muller
+    normal for the duration, dropout), the offered media, a random medium or the Thompson draws
+    (normals by the inverse CDF ``scipy.special.ndtri``). So simulating students ``[0, N)`` in one
+    call or in any chunks gives the same rows: what the study runner's chunks rely on.
 """
 
 from __future__ import annotations
@@ -64,12 +74,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from edstudy.bkt.filtering import update_mastery
 from edstudy.schema import validate_log, validate_outcomes
 from edstudy.sim._kernels import practice_kernel, scatter_chunk
+from edstudy.sim._random import stream_key, uniforms
 from edstudy.sim.curriculum import Curriculum
-from edstudy.sim.population import Cohort, as_generator
+from edstudy.sim.population import Cohort
 from edstudy.sim.strategies import BoundRule, Strategy, bind_strategy
 
 __all__ = ["Budget", "Simulation", "simulate", "MASTERY_REPORTED"]
@@ -134,11 +146,12 @@ class _State:
         curriculum: Curriculum,
         strategy: Strategy,
         budget: Budget,
-        rng: np.random.Generator,
+        key: tuple[int, int],
     ):
         n, k = cohort.n_students, len(curriculum.skills)
         self.n, self.k, self.m = n, k, len(curriculum.media)
-        self.rng = rng
+        self.key = key
+        self.ids = np.ascontiguousarray(cohort.student_id, dtype=np.int64)
         self.budget_s = float(budget.minutes) * 60.0
         bkt = curriculum.bkt_arrays()
         learn = bkt["learn"] if cohort.learn is None else cohort.learn
@@ -184,7 +197,7 @@ class _State:
         # pre-test and the tutor's starting estimate
         n_pre = curriculum.pretest_items
         p_ok = np.where(self.known, 1.0 - c.slip, c.guess)
-        pre = rng.binomial(n_pre, p_ok)
+        pre = self.binomial("pretest", n_pre, p_ok)
         self.pretest_skill = pre / n_pre
         self.pretest = pre.sum(axis=1) / (k * n_pre)
         est = np.broadcast_to(self.t_prior, (n, k)).astype(float)
@@ -220,8 +233,19 @@ class _State:
         self.remed_total = np.zeros(n, dtype=np.int64)
         self.chosen_n = np.zeros(n, dtype=np.int64)
         self.matched_n = np.zeros(n, dtype=np.int64)
-        self.item_start = rng.integers(0, 1 << 30, size=n, dtype=np.int64)
+        u_item = uniforms(key, self.ids, "item_start", 1)[0]
+        self.item_start = (u_item * (1 << 30)).astype(np.int64)  # uniform on 0 .. 2^30 - 1
         self.rows: list[tuple[np.ndarray, ...]] = []
+
+    # --- per-student random numbers ----------------------------------------------------------
+    def binomial(self, purpose: str, trials: int, p: np.ndarray) -> np.ndarray:
+        """Binomial(trials, p) counts (n, K) as sums of Bernoulli trials ``u < p`` (exact)."""
+        u = uniforms(self.key, self.ids, purpose, self.k * trials).reshape(self.k, trials, -1)
+        return np.ascontiguousarray((u < p.T[:, None, :]).sum(axis=1).T)  # (n, K), C order
+
+    def draws(self, q: np.ndarray, purpose: str, n_values: int) -> np.ndarray:
+        """Uniforms (n_values, q.size) of students ``q`` at their current opportunity count."""
+        return uniforms(self.key, self.ids[q], purpose, n_values, counters=self.total_opp[q])
 
     # --- state variables for rule conditions --------------------------------------------
     def env(self, q: np.ndarray) -> Any:
@@ -339,7 +363,7 @@ class _State:
         k = s.cur[p]
         flat = p * s.k + k
         est_before = s.est_flat[flat]
-        u = s.rng.random((5, n))
+        u = s.draws(p, "practice", 5)
         o_skill = np.empty(n, dtype=np.int16)
         o_order = np.empty(n, dtype=np.int64)
         o_correct = np.empty(n, dtype=np.bool_)
@@ -426,7 +450,7 @@ class _State:
             return np.full(n, rule.activity, dtype=np.int64), chosen
         if rule.action == "offer_choice":
             # offered: the `size` media with the smallest random keys
-            keys = self.rng.random((n, self.m))
+            keys = self.draws(q, "offer", self.m).T
             first = keys.argmin(axis=1)
             if rule.pick == "preference":
                 pref = self.stated[q]
@@ -444,10 +468,11 @@ class _State:
         if m == "estimated_best":
             return self.estimated_best(q), chosen
         if m == "random":
-            return self.rng.integers(0, self.m, size=n), chosen
+            u = self.draws(q, "random_medium", 1)[0]
+            return np.minimum((u * self.m).astype(np.int64), self.m - 1), chosen
         if m == "thompson":
             mean, sd = self.gain_posterior(q, rule.stated_prior, rule.prior_sd)
-            draw = mean + sd * self.rng.standard_normal((n, self.m))
+            draw = mean + sd * ndtri(self.draws(q, "thompson", self.m)).T
             return draw.argmax(axis=1), chosen
         raise AssertionError(m)  # pragma: no cover
 
@@ -473,7 +498,9 @@ def simulate(
     strategy : Strategy
         Checked against the curriculum before anything runs.
     seed : int, SeedSequence or numpy Generator
-        The only source of randomness.
+        The only source of randomness: its key drives every student's own streams (see the
+        module docstring), so a student's rows do not depend on the other students simulated
+        with it.
     budget : Budget, optional
         Minutes per student (default 240) and a cap on opportunities.
     arm : str, optional
@@ -508,9 +535,9 @@ def simulate(
         )
     budget = budget or Budget()
     rules = bind_strategy(strategy, curriculum)
-    rng = as_generator(seed)
+    key = stream_key(seed)
     arm = arm if arm is not None else strategy.name
-    s = _State(cohort, curriculum, strategy, budget, rng)
+    s = _State(cohort, curriculum, strategy, budget, key)
     default_rule = BoundRule(action="practice", test=None, medium=0)
     max_steps = budget.steps(s.k)
     if progress is None:
@@ -622,10 +649,9 @@ def _log_frame(s: _State, cohort: Cohort, curriculum: Curriculum, arm: str) -> p
 
 
 def _outcomes_frame(s: _State, cohort: Cohort, curriculum: Curriculum, arm: str) -> pd.DataFrame:
-    rng = s.rng
     n_post = curriculum.posttest_items
     p_ok = np.where(s.known, 1.0 - cohort.slip, cohort.guess)
-    post = rng.binomial(n_post, p_ok).sum(axis=1) / (s.k * n_post)
+    post = s.binomial("posttest", n_post, p_ok).sum(axis=1) / (s.k * n_post)
     opp = s.total_opp
     with np.errstate(invalid="ignore", divide="ignore"):
         engagement = np.where(opp > 0, s.eng_sum / np.maximum(opp, 1), s.eng0)

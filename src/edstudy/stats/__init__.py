@@ -6,6 +6,8 @@ real trial's table as readily as on a simulated one. Its modules:
 
 - :mod:`~edstudy.stats.descriptive`: group means with cluster-robust intervals, differences of
   means, paired differences.
+- :mod:`~edstudy.stats.moments`: their exact sufficient statistics, computed in pieces and merged
+  (big studies summarized without holding their tables).
 - :mod:`~edstudy.stats.effect_sizes`: Hedges' g (cluster-adjusted) and ICCs.
 - :mod:`~edstudy.stats.proportions`: risk differences with Newcombe intervals, under clustering.
 - :mod:`~edstudy.stats.models`: mixed (random-intercept), GEE/logistic and cluster-means models.
@@ -68,10 +70,17 @@ from edstudy.stats.attrition import (
     wwc_boundary_table,
     wwc_equivalence_category,
 )
-from edstudy.stats.descriptive import contrast, paired_differences, summarize
+from edstudy.stats.descriptive import (
+    contrast,
+    contrast_from_stats,
+    paired_differences,
+    summarize,
+    summary_from_moments,
+)
 from edstudy.stats.effect_sizes import EffectSize, anova_icc, hedges_g, hedges_g_from_stats
 from edstudy.stats.models import ModelResult, binary_model, cluster_means_model, mixed_model
 from edstudy.stats.moderation import ModerationResult, moderation
+from edstudy.stats.moments import cluster_moments, combine_moments, moments_summary
 from edstudy.stats.power import (
     ClusterDesign,
     IndividualDesign,
@@ -117,9 +126,12 @@ __all__ = [
     "benjamini_hochberg",
     "binary_model",
     "cluster_means_model",
+    "cluster_moments",
+    "combine_moments",
     "contrast",
     "covariate_inflation",
     "cox_effect_size",
+    "contrast_from_stats",
     "cox_index",
     "exact_power",
     "hedges_g",
@@ -128,6 +140,7 @@ __all__ = [
     "improvement_index",
     "mixed_model",
     "moderation",
+    "moments_summary",
     "newcombe_interval",
     "paired_differences",
     "power",
@@ -135,6 +148,7 @@ __all__ = [
     "sample_size",
     "simulated_power",
     "summarize",
+    "summary_from_moments",
     "wwc_attrition_boundary",
     "wwc_boundary_table",
     "wwc_equivalence_category",
