@@ -1,7 +1,9 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -13,7 +15,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # # Real cohorts: strategies on students drawn from models fitted to real logs
 #
 # Does the verdict "individualized beats personalized" (or the reverse) still stand when the
@@ -38,7 +40,7 @@ hbkt_method = "advi"
 oulad_students = 300  # None: every OULAD enrolment with clicks
 report_mode = False
 
-# %%
+# %% tags=[]
 import time
 
 from IPython.display import Markdown, display
@@ -61,12 +63,12 @@ except DataNotFoundError as err:
     log = synthetic_log(seed=seed)
     source = "synthetic log"
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Fit the student models
 # Training students: 80% of the sampled students; the other 20% score the models (one-step-ahead
 # prediction of held-out students, who get the median student's effects).
 
-# %%
+# %% tags=[]
 settings = rc.RealCohortSettings(
     top_skills=top_skills,
     fit_students=fit_students,
@@ -77,17 +79,17 @@ settings = rc.RealCohortSettings(
 result = rc.run_real_cohort_pipeline(log, settings, seed=seed)
 result.scores[["auc", "rmse", "log_loss", "n_rows"]].round(3)
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 sel = result.log.attrs["selection"]
 print(f"{source}: {sel['rows_kept']:,} rows, {sel['students_kept']} students, {sel['skills_kept']} skills")
 params = result.skill_parameters()
 params[params["model"] != "hbkt"].round(3)  # the EM fits (hbkt: ADVI, shown below)
 
-# %%
+# %% tags=[]
 params[params["model"] == "hbkt"].round(3)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## The Robust Evaluation Matrix
 # Cells: mean over simulated students with a 95% interval. *Mastery* is the expected post-test
 # mastery (share of skills truly known at the end); *opportunities* the practice given;
@@ -96,15 +98,15 @@ params[params["model"] == "hbkt"].round(3)
 # neutral medium (meshing 0): blended and adaptive can only differ from individualized by chance.
 # The tutor uses the standard BKT parameters in every column.
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 rem = result.matrix
 rem.pivot("posttest_mastery")[["bkt", "bkt_forgets", "ibkt"]].round(2)  # hbkt column below
 
-# %%
+# %% tags=[]
 rem.matrix()
 
-# %%
+# %% tags=[]
 ranks = rem.ranks
 flagged = ranks.index[ranks["rank_changes"]].tolist()
 print("rank changes across student models:", ", ".join(flagged) or "none")
@@ -114,12 +116,15 @@ if len(reversals):
     display(reversals)
 ranks
 
-# %%
+# %% tags=["headline"]
+display(Markdown("**Finding.** " + result.headline()))
+
+# %% tags=[]
 if report_mode:
     display(Markdown(rem.to_markdown()))
 png_image(plots.matrix_tradeoff(rem.table), dpi=72)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Mastery thresholds (Rollinson & Brunskill 2015)
 # Opportunities until the model's own mastery estimate first reaches the threshold: mean over the
 # students who reach it within 50 opportunities (share reaching it in brackets). Simulated
@@ -127,17 +132,17 @@ png_image(plots.matrix_tradeoff(rem.table), dpi=72)
 # at three correct in a row, which censors this count). With forgetting the estimate levels off
 # near learn / (learn + forget), so a 0.95 threshold can be out of reach.
 
-# %%
+# %% tags=[]
 rc.threshold_table(result.thresholds, 0.95)
 
-# %%
+# %% tags=[]
 rc.threshold_table(result.thresholds, 0.95, source="real")
 
-# %%
+# %% tags=[]
 sim = result.thresholds[result.thresholds["source"] == "simulated"]
 sim.pivot_table(index="model", columns="threshold", values="mean_opportunities").round(1)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## OULAD: activity-type preferences and outcomes (observational)
 # Revealed preferences from the first 8 weeks of free resource choices (hierarchical multinomial
 # logit, `edstudy.bayes`), then a mixed model of the mean assessment score and a logistic model
@@ -146,7 +151,7 @@ sim.pivot_table(index="model", columns="threshold", values="mean_opportunities")
 # include the computer-marked assessments that count in the score, so part of that association
 # is mechanical.
 
-# %%
+# %% tags=[]
 try:
     from edstudy.datasets import load_oulad, load_oulad_outcomes
 
@@ -163,22 +168,22 @@ if oulad is not None:
     print("\n".join(oulad.notes))
     display(oulad.population.round(3))
 
-# %%
+# %% tags=[]
 if oulad is not None:
     assoc = pr.preference_outcome_models(oulad)
     display(assoc.drop(columns="model").round(3))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## The randomized check of a medium: worked examples as video vs text (ASSISTments)
 
-# %%
+# %% tags=[]
 try:
     ab = video_vs_text_check()
     print(ab)
 except DataNotFoundError as err:
     print(f"A/B test data not found; skipped.\n{err}")
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Reading it
 # A strategy flagged above ranks differently depending on which fitted model the students come
 # from (rank = 1 + the strategies that beat it with simultaneous 95% paired intervals, so near
@@ -189,6 +194,6 @@ except DataNotFoundError as err:
 # world with one medium, and the only causal evidence on a medium (video vs text) is a main effect
 # for everyone, not a match to preferences.
 
-# %%
+# %% tags=[]
 timings = {k: round(v, 1) for k, v in result.timings.items()}
 print(f"pipeline steps (s): {timings}; whole notebook {time.perf_counter() - started:.0f} s")

@@ -15,7 +15,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # # Analyse your own trial: from a randomized experiment's files to a standards-based verdict
 #
 # Researchers who run a real experiment (a school trial of an individualized programme against a
@@ -36,11 +36,11 @@ trials = ["video_vs_text.yaml", "simulated_cluster_trial.yaml"]  # shipped examp
 replicates = 20  # simulated trials per design in the known-truth check
 seed = 8  # seed of the known-truth check
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # **Parameters.** The defaults keep continuous integration fast: 20 simulated trials per design
 # (a coverage estimate within about ±0.1). The report (profile `full`) runs 300 (±0.025).
 
-# %%
+# %% tags=[]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -58,7 +58,7 @@ for name in trials:
     except DataNotFoundError as err:  # the public dataset is not on this machine
         print(f"{name}: skipped, its data were not found.\n{err}")
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## The verdicts
 #
 # One line per finding (an outcome of one treatment arm against the control): the WWC rating,
@@ -67,17 +67,17 @@ for name in trials:
 # the outcome's own units and as a share of the control mean (the scale of a vendor's "+28% test
 # scores"), and the p-value before and after the Benjamini-Hochberg correction.
 
-# %%
+# %% tags=[]
 for name, result in results.items():
     display(Markdown(f"**{result.spec.name}** ({result.spec.design_text()})\n\n"
                      + "\n".join(f"- {s}" for s in result.finding_sentences())))
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 pd.concat([r.ratings[["outcome", "treatment", "control", "rating"]].assign(trial=r.spec.name)
            for r in results.values()], ignore_index=True)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## The video-vs-text A/B test (ASSISTments)
 #
 # 683 students randomized individually to worked examples shown as video or as text; the
@@ -85,7 +85,7 @@ pd.concat([r.ratings[["outcome", "treatment", "control", "rating"]].assign(trial
 # the standards without reservations whatever the baseline differences; the prior-work
 # covariates still enter the model, as the WWC requires for differences above 0.05 SD.
 
-# %%
+# %% tags=[]
 if "video_vs_text.yaml" in results:
     vt = results["video_vs_text.yaml"]
     display(png_image(vt.plot("forest"), dpi=72))
@@ -93,7 +93,12 @@ if "video_vs_text.yaml" in results:
                                 "improvement_index", "scale"]].round(3))
     display(vt.baseline[["covariate", "measure", "effect_size", "category"]].round(3))
 
-# %% [markdown]
+# %% tags=["headline"]
+first = next(iter(results.values()), None)
+if first is not None:
+    display(Markdown("**Finding.** " + first.finding_sentences()[0]))
+
+# %% [markdown] tags=[]
 # ## A simulated cluster trial (edstudy.sim)
 #
 # Eight schools of two classes; in every school one class was randomized to individualized
@@ -102,28 +107,28 @@ if "video_vs_text.yaml" in results:
 # level within the classes; the model has a random intercept per class and fixed school effects,
 # so its test rests on few degrees of freedom (see the caveats).
 
-# %%
+# %% tags=[]
 if "simulated_cluster_trial.yaml" in results:
     sim = results["simulated_cluster_trial.yaml"]
     display(png_image(sim.plot("forest"), dpi=72))
     display(png_image(sim.plot("attrition"), dpi=72))
 
-# %%
+# %% tags=[]
 if "simulated_cluster_trial.yaml" in results:
     display(sim.attrition[["outcome", "level", "overall", "differential", "max_differential",
                            "low_attrition"]].round(3))
     display(Markdown("**Caveats**\n\n" + "\n".join(f"- {c}" for c in sim.caveats)))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # The tutor's log shows *how* the arms differed (descriptive, not impacts): mastery trajectories
 # from one BKT model fitted to the whole log, practice, time and first-attempt accuracy.
 
-# %%
+# %% tags=[]
 if "simulated_cluster_trial.yaml" in results and sim.process is not None:
     display(png_image(sim.plot("process"), dpi=72))
     display(sim.moderators[["outcome", "term", "level", "estimate", "p_value"]].round(3))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Does the analysis find the truth? Simulated trials of each design
 #
 # Trials drawn from a normal model with a known effect (0.3 SD): 1000 students randomized with a
@@ -136,7 +141,7 @@ if "simulated_cluster_trial.yaml" in results and sim.process is not None:
 # leaves it *with reservations* (its baseline difference is adjusted for), the others meet the
 # standards without reservations.
 
-# %%
+# %% tags=[]
 settings = [
     SyntheticTrial("student", n_units=1000, imbalance=0.12, attrition_treatment=0.2,
                    attrition_control=0.05),
@@ -148,13 +153,13 @@ check = pd.concat([recovery_check(s, replicates=replicates, seed=seed) for s in 
 check[["design", "estimator", "truth", "mean_estimate", "bias", "coverage", "coverage_se",
        "rating", "rating_share"]].round(3)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Analyse your own
 #
 # In Jupyter (not in the HTML report) the picker below lists the trial files of a folder; pick
 # one, change its columns, arms or design, and press *Analyse*.
 
-# %%
+# %% tags=[]
 if not report_mode:
     from edstudy.widgets.trial_picker import trial_picker
 

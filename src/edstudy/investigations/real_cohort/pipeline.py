@@ -145,7 +145,7 @@ class RealCohortResult:
         counts = pd.Series([s for v in first.values() for s in v]).value_counts()
         top = int(counts.max())
         winners = sorted(counts.index[counts == top])
-        who = " and ".join(winners)
+        who = winners[0] if len(winners) == 1 else ", ".join(winners[:-1]) + " and " + winners[-1]
         if top == len(models):
             text = f"Under every student model ({', '.join(models)}) {who} rank first"
         else:
