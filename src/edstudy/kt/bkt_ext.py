@@ -1,0 +1,635 @@
+"""BKT with student ability and item difficulty (Khajah, Lindsey & Mozer 2016's extensions).
+
+Per skill k the usual hidden known/unknown state with ``prior, learn`` (and ``forget``); the
+answer of student s on item i of skill k in state z (0 unknown, 1 known) is correct with
+probability ``sigmoid(gamma_kz + ability_s - difficulty_i)``: the student's ability and the item's
+difficulty shift the logits of both guess (``gamma_k0``) and not-slip (``gamma_k1``), as in
+Khajah et al.'s latent-factor knowledge tracing, with Normal priors on abilities and difficulties.
+
+Fit (:meth:`BKTExt.fit`): the per-skill parameters start from an :class:`edstudy.bkt.BKT` fit
+(its EM with restarts, reused as is), then EM runs on the whole model: the E-step is a scaled
+forward-backward pass per (student, skill) sequence with each row's own emission probabilities;
+the M-step updates prior / learn / forget in closed form and the emission logits, abilities and
+difficulties by exact one-dimensional Newton steps (each row involves one parameter of each
+block, so a block's parameters are independent given the others), with the spreads of abilities
+and difficulties re-estimated each iteration (empirical Bayes, ``sd^2 = mean(x^2 + posterior
+variance)``).
+
+Predict (:meth:`BKTExt.predict_proba`): the student's ability is never taken from the fit; it is
+inferred online from the student's earlier answers on *all* skills (a 21-point Gauss-Hermite
+grid of the Normal(0, ability_sd^2) prior; for each grid value every skill keeps its own forward
+filter), so a held-out student benefits from their first answers and no prediction depends on
+its own or later answers. Items or skills unseen in fit take the weighted average difficulty of
+the skill's items / the average skill parameters (``handle_unknown="average"``).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from numba import njit
+from numpy.polynomial.hermite_e import hermegauss
+
+from edstudy.bkt import BKT
+from edstudy.bkt.model import ConvergenceWarning
+from edstudy.kt import _base as B
+from edstudy.kt.features import build_timeline
+from edstudy.kt.simulation import AVERAGE_ITEM, Simulation, simulate_schedule
+from edstudy.schema import validate_log
+
+__all__ = ["BKTExt"]
+
+GRID_POINTS = 21
+_SD_FLOOR = 0.05
+_SKILL_PARAMS = ("prior", "learn", "forget", "gamma0", "gamma1")
+
+
+def _sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
+
+
+@njit(cache=True, nogil=True)
+def _forward_backward(offsets, y, p0, p1, prior, learn, forget):
+    """Posterior P(known) per row and per-sequence expected counts; sequences are contiguous."""
+    n = y.shape[0]
+    post = np.empty(n)
+    stats = np.zeros((offsets.shape[0] - 1, 5))  # first, xi01, gamma0, xi10, gamma1 (t < T-1)
+    ll = 0.0
+    filt = np.empty(n)
+    scale = np.empty(n)
+    e0 = np.empty(n)
+    e1 = np.empty(n)
+    for s in range(offsets.shape[0] - 1):
+        lo, hi = offsets[s], offsets[s + 1]
+        pk = prior[s]
+        for t in range(lo, hi):
+            if np.isnan(y[t]):
+                e0[t] = 1.0
+                e1[t] = 1.0
+            elif y[t] > 0.5:
+                e0[t] = p0[t]
+                e1[t] = p1[t]
+            else:
+                e0[t] = 1.0 - p0[t]
+                e1[t] = 1.0 - p1[t]
+            a1 = pk * e1[t]
+            a0 = (1.0 - pk) * e0[t]
+            c = a1 + a0
+            scale[t] = c
+            ll += np.log(c)
+            f = a1 / c
+            filt[t] = f
+            pk = f * (1.0 - forget[s]) + (1.0 - f) * learn[s]
+        b1 = 1.0
+        b0 = 1.0
+        for t in range(hi - 1, lo - 1, -1):
+            g1 = filt[t] * b1
+            g0 = (1.0 - filt[t]) * b0
+            tot = g1 + g0
+            post[t] = g1 / tot
+            if t > lo:
+                fp = filt[t - 1]
+                c = scale[t]
+                x11 = fp * (1.0 - forget[s]) * e1[t] * b1 / c
+                x10 = fp * forget[s] * e0[t] * b0 / c
+                x01 = (1.0 - fp) * learn[s] * e1[t] * b1 / c
+                x00 = (1.0 - fp) * (1.0 - learn[s]) * e0[t] * b0 / c
+                stats[s, 1] += x01
+                stats[s, 3] += x10
+                nb1 = ((1.0 - forget[s]) * e1[t] * b1 + forget[s] * e0[t] * b0) / c
+                nb0 = (learn[s] * e1[t] * b1 + (1.0 - learn[s]) * e0[t] * b0) / c
+                stats[s, 2] += x01 + x00
+                stats[s, 4] += x11 + x10
+                b1 = nb1
+                b0 = nb0
+        stats[s, 0] = post[lo]
+    return post, stats, ll
+
+
+@njit(cache=True, nogil=True)
+def _online(attempt_start, student, pair, y, g0, g1, shift, prior, learn, forget, nodes, lw0):  # noqa: PLR0913
+    """Posterior predictive with an online ability (grid) and one forward filter per grid value.
+
+    ``g0, g1, shift`` per row (emission logits, minus the item difficulty); ``prior, learn,
+    forget`` per row (of the row's skill); ``pair`` the (student, skill) key of each row.
+    """
+    n = y.shape[0]
+    g_n = nodes.shape[0]
+    n_pairs = pair.max() + 1 if n else 0
+    known = np.full((n_pairs, g_n), -1.0)  # -1: pair not started
+    out = np.empty(n)
+    lw = lw0.copy()
+    like = np.zeros(g_n)
+    for a in range(attempt_start.shape[0] - 1):
+        lo, hi = attempt_start[a], attempt_start[a + 1]
+        if a == 0 or student[lo] != student[attempt_start[a - 1]]:
+            lw[:] = lw0
+        mx = lw.max()
+        tot = 0.0
+        for g in range(g_n):
+            tot += np.exp(lw[g] - mx)
+        like[:] = 0.0
+        for r in range(lo, hi):
+            k = pair[r]
+            pr = 0.0
+            for g in range(g_n):
+                pk = known[k, g] if known[k, g] >= 0 else prior[r]
+                q1 = 1.0 / (1.0 + np.exp(-(g1[r] + shift[r] + nodes[g])))
+                q0 = 1.0 / (1.0 + np.exp(-(g0[r] + shift[r] + nodes[g])))
+                pc = pk * q1 + (1.0 - pk) * q0
+                pr += np.exp(lw[g] - mx) * pc
+                if np.isnan(y[r]):
+                    post = pk
+                else:
+                    if y[r] > 0.5:
+                        num = pk * q1
+                        den = pc
+                    else:
+                        num = pk * (1.0 - q1)
+                        den = 1.0 - pc
+                    like[g] += np.log(den)
+                    post = num / den
+                known[k, g] = post * (1.0 - forget[r]) + (1.0 - post) * learn[r]
+            out[r] = pr / tot
+        for g in range(g_n):
+            lw[g] += like[g]
+    return out
+
+
+class BKTExt(B.KTModel):
+    """BKT with forgetting, student ability and item difficulty (see the module docstring).
+
+    Parameters
+    ----------
+    forgets : bool, default True
+        Estimate P(forget) per skill.
+    ability : bool, default True
+        Student abilities (Normal(0, ability_sd^2), the spread estimated in fit).
+    item_difficulty : bool, default True
+        Item difficulties (Normal(0, difficulty_sd^2)); needs ``item_id`` (ignored without it).
+    restarts : int, default 3
+        Restarts of the initial per-skill BKT fit.
+    max_iter : int, default 30
+        EM iterations of the full model.
+    tol : float, default 1e-5
+        Stop when the penalized log-likelihood per scored row rises by less than this.
+    newton_steps : int, default 2
+        Newton sweeps over the emission blocks per M-step.
+    handle_unknown : {"average", "error"}, default "average"
+    seed : int or None, default 0
+    """
+
+    name = "bkt_ext"
+
+    def __init__(
+        self,
+        *,
+        forgets: bool = True,
+        ability: bool = True,
+        item_difficulty: bool = True,
+        restarts: int = 3,
+        max_iter: int = 30,
+        tol: float = 1e-5,
+        newton_steps: int = 2,
+        handle_unknown: str = "average",
+        seed: int | None = 0,
+    ) -> None:
+        self.forgets = forgets
+        self.ability = ability
+        self.item_difficulty = item_difficulty
+        self.restarts = restarts
+        self.max_iter = max_iter
+        self.tol = tol
+        self.newton_steps = newton_steps
+        self.handle_unknown = handle_unknown
+        self.seed = seed
+        self._check_options()
+
+    def _check_options(self) -> None:
+        for name in ("forgets", "ability", "item_difficulty"):
+            B.check_bool(name, getattr(self, name))
+        B.check_int("restarts", self.restarts, 1)
+        B.check_int("max_iter", self.max_iter, 0)
+        B.check_number("tol", self.tol, ">= 0", lambda v: v >= 0)
+        B.check_int("newton_steps", self.newton_steps, 1)
+        B.check_choice("handle_unknown", self.handle_unknown, ("average", "error"))
+        B.check_seed(self.seed)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, log: pd.DataFrame) -> BKTExt:
+        """Fit by EM (see the module docstring); returns self."""
+        self._check_options()
+        start = time.perf_counter()
+        v = validate_log(log)
+        scored = v[v["correct"].notna().to_numpy()]
+        if scored.empty or scored["correct"].nunique() < 2:
+            raise ValueError("fit needs scored rows with both correct and incorrect answers")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            init = BKT(forgets=self.forgets, restarts=self.restarts, seed=self.seed).fit(scored)
+        table = init.model_.skill_table()
+        skills = pd.Index(list(table.index), dtype=object)
+        tl = build_timeline(v)
+        use_items = self.item_difficulty and tl.has_items
+        k_of = skills.get_indexer(tl.skill_id)
+        # sequences: rows of each (student, skill) pair in order
+        seq = np.lexsort((tl.attempt, tl.skill_key))
+        key_sorted = tl.skill_key[seq]
+        starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+        offsets = np.append(starts, len(seq)).astype(np.int64)
+        seq_skill = k_of[seq][starts]
+        y = tl.correct[seq]
+        k_row = k_of[seq]
+        st_row = tl.student[seq]
+        items = (
+            pd.Index(pd.unique(tl.item_id[seq][~np.isnan(y)]), dtype=object)
+            if use_items
+            else pd.Index([], dtype=object)
+        )
+        it_row = items.get_indexer(tl.item_id[seq]) if use_items else np.full(len(seq), -1)
+        n_st, n_it, n_k = len(tl.students), len(items), len(skills)
+        prior = table["prior"].to_numpy().copy()
+        learn = table["learn"].to_numpy().copy()
+        forget = table["forget"].to_numpy().copy() if self.forgets else np.zeros(n_k)
+        g0 = _logit(table["guess"].to_numpy())
+        g1 = _logit(1.0 - table["slip"].to_numpy())
+        ab = np.zeros(n_st)
+        dif = np.zeros(n_it)
+        sd_ab, sd_dif = 1.0, 1.0
+        ok = ~np.isnan(y)
+        yv = np.where(ok, y, 0.0)
+        history = []
+        n_iter = 0
+        converged = self.max_iter == 0
+        for it in range(self.max_iter + 1):
+            shift = (ab[st_row] if self.ability else 0.0) - (
+                np.where(it_row >= 0, dif[np.maximum(it_row, 0)], 0.0) if use_items else 0.0
+            )
+            p0 = _sigmoid(g0[k_row] + shift)
+            p1 = _sigmoid(g1[k_row] + shift)
+            post, stats, ll = _forward_backward(
+                offsets, y, p0, p1, prior[seq_skill], learn[seq_skill], forget[seq_skill]
+            )
+            pen = (np.sum(ab**2) / (2 * sd_ab**2) if self.ability else 0.0) + (
+                np.sum(dif**2) / (2 * sd_dif**2) if use_items else 0.0
+            )
+            history.append(ll - pen)
+            if it > 0 and history[-1] - history[-2] < self.tol * ok.sum():
+                converged = True
+                break
+            if it == self.max_iter:
+                break
+            n_iter = it + 1
+            # closed-form transition updates
+            cnt = np.bincount(seq_skill, minlength=n_k)
+            agg = np.column_stack([np.bincount(seq_skill, stats[:, j], n_k) for j in range(5)])
+            prior = np.clip(agg[:, 0] / np.maximum(cnt, 1), 1e-4, 1 - 1e-4)
+            learn = np.clip(agg[:, 1] / np.maximum(agg[:, 2], 1e-12), 1e-4, 1 - 1e-4)
+            if self.forgets:
+                forget = np.clip(agg[:, 3] / np.maximum(agg[:, 4], 1e-12), 0.0, 1 - 1e-4)
+            # Newton sweeps over the emission blocks
+            w1 = np.where(ok, post, 0.0)
+            w0 = np.where(ok, 1.0 - post, 0.0)
+            for _ in range(self.newton_steps):
+                for block in ("gamma", "ability", "difficulty"):
+                    if block == "ability" and not self.ability:
+                        continue
+                    if block == "difficulty" and not use_items:
+                        continue
+                    shift = (ab[st_row] if self.ability else 0.0) - (
+                        np.where(it_row >= 0, dif[np.maximum(it_row, 0)], 0.0) if use_items else 0.0
+                    )
+                    p0 = _sigmoid(g0[k_row] + shift)
+                    p1 = _sigmoid(g1[k_row] + shift)
+                    r0, r1 = w0 * (yv - p0), w1 * (yv - p1)
+                    h0, h1 = w0 * p0 * (1 - p0), w1 * p1 * (1 - p1)
+                    if block == "gamma":
+                        for g, r, h in ((g0, r0, h0), (g1, r1, h1)):
+                            grad = np.bincount(k_row, r, n_k) - g / 100.0
+                            hess = np.bincount(k_row, h, n_k) + 1 / 100.0
+                            g += np.clip(grad / hess, -2.0, 2.0)
+                        bad = g1 < g0
+                        mid = (g0[bad] + g1[bad]) / 2
+                        g0[bad], g1[bad] = mid, mid
+                    elif block == "ability":
+                        grad = np.bincount(st_row, r0 + r1, n_st) - ab / sd_ab**2
+                        hess = np.bincount(st_row, h0 + h1, n_st) + 1 / sd_ab**2
+                        ab += np.clip(grad / hess, -2.0, 2.0)
+                        sd_ab = max(float(np.sqrt(np.mean(ab**2 + 1 / hess))), _SD_FLOOR)
+                    else:
+                        m = it_row >= 0
+                        grad = -np.bincount(it_row[m], (r0 + r1)[m], n_it) - dif / sd_dif**2
+                        hess = np.bincount(it_row[m], (h0 + h1)[m], n_it) + 1 / sd_dif**2
+                        dif += np.clip(grad / hess, -2.0, 2.0)
+                        sd_dif = max(float(np.sqrt(np.mean(dif**2 + 1 / hess))), _SD_FLOOR)
+        self.skills_ = skills
+        self.skill_params_ = pd.DataFrame(
+            {"prior": prior, "learn": learn, "forget": forget, "gamma0": g0, "gamma1": g1},
+            index=skills,
+        )
+        w_items = (
+            np.bincount(it_row[ok & (it_row >= 0)], minlength=n_it).astype(float)
+            if use_items
+            else np.zeros(0)
+        )
+        self.difficulty_ = pd.Series(dif, index=items, name="difficulty")
+        item_skill = np.zeros(0, dtype=object)
+        if use_items:
+            m = ok & (it_row >= 0)
+            cnt = pd.DataFrame({"item": it_row[m], "skill": k_row[m]}).value_counts()
+            cnt = cnt.reset_index(name="n").sort_values(
+                ["item", "n", "skill"], ascending=[True, False, True]
+            )
+            top = cnt.drop_duplicates("item").set_index("item")["skill"].reindex(range(n_it))
+            item_skill = skills.to_numpy(dtype=object)[top.to_numpy(dtype=np.int64)]
+        self.item_skill_ = pd.Series(item_skill, index=items, dtype=object)
+        self.item_weight_ = pd.Series(w_items, index=items)
+        self.skill_weight_ = pd.Series(
+            np.bincount(k_row[ok], minlength=n_k).astype(float), index=skills
+        )
+        self.abilities_ = pd.Series(
+            ab if self.ability else np.zeros(n_st), index=tl.students, name="ability"
+        )
+        self.ability_sd_ = float(sd_ab) if self.ability else 0.0
+        self.difficulty_sd_ = float(sd_dif) if use_items else 0.0
+        self.uses_items_ = bool(use_items)
+        self.history_ = np.array(history)
+        self.log_likelihood_ = float(ll)
+        self.n_iter_ = n_iter
+        self.converged_ = bool(converged)
+        self.fit_seconds_ = time.perf_counter() - start
+        self._is_fitted = True
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _skill_rows(self, skill_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row skill parameters (5, n) with unseen skills averaged; the skill codes."""
+        k = self.skills_.get_indexer(skill_ids)
+        if (k < 0).any() and self.handle_unknown == "error":
+            bad = pd.unique(skill_ids[k < 0])
+            raise ValueError(
+                f"skills not seen in fit: {list(bad[:5])} ({len(bad)} in all); pass "
+                "handle_unknown='average' to predict them with averaged skill parameters"
+            )
+        t = self.skill_params_
+        w = self.skill_weight_.to_numpy()
+        avg = (t.to_numpy() * w[:, None]).sum(axis=0) / max(w.sum(), 1e-12)
+        ext = np.vstack([t.to_numpy(), avg])
+        return ext[np.where(k >= 0, k, len(t))].T, k
+
+    def _item_shift(self, item_ids: np.ndarray, skill_ids: np.ndarray) -> np.ndarray:
+        """``-difficulty`` per row; unseen items take their skill's weighted mean difficulty."""
+        if not self.uses_items_:
+            return np.zeros(len(item_ids))
+        idx = self.difficulty_.index.get_indexer(item_ids)
+        miss = idx < 0
+        if miss.any() and self.handle_unknown == "error":
+            bad = [x for x in pd.unique(item_ids[miss]) if x is not AVERAGE_ITEM]
+            if bad:
+                raise ValueError(
+                    f"items not seen in fit: {bad[:5]} ({len(bad)} in all); pass "
+                    "handle_unknown='average' to give them their skill's average difficulty"
+                )
+        d = self.difficulty_.to_numpy()
+        w = self.item_weight_.to_numpy()
+        glob = float(np.sum(d * w) / np.sum(w)) if np.sum(w) > 0 else 0.0
+        frame = pd.DataFrame({"skill": self.item_skill_.to_numpy(), "dw": d * w, "w": w})
+        per = frame.groupby("skill", sort=False)[["dw", "w"]].sum()
+        per_skill = (per["dw"] / per["w"].where(per["w"] > 0)).fillna(glob)
+        fallback = pd.Series(skill_ids).map(per_skill).fillna(glob).to_numpy(dtype=float)
+        return -np.where(miss, fallback, d[np.maximum(idx, 0)])
+
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.ability or self.ability_sd_ <= 0:
+            return np.zeros(1), np.zeros(1)
+        z, w = hermegauss(GRID_POINTS)
+        return self.ability_sd_ * z, np.log(w / w.sum())
+
+    def predict_proba(self, log: pd.DataFrame) -> np.ndarray:
+        """One-step-ahead P(correct) of every row, in the order of ``log``'s rows.
+
+        Row ``t`` uses the earlier rows of its (student, skill) sequence for the knowledge state
+        and the student's earlier attempts on every skill for the ability; rows sharing its
+        ``order`` (a multi-skill problem) are not seen.
+        """
+        self._fitted()
+        v = validate_log(log)
+        tl = build_timeline(v)
+        sp_, _ = self._skill_rows(tl.skill_id)
+        items = tl.item_id if tl.has_items else np.full(tl.n_rows, AVERAGE_ITEM, dtype=object)
+        shift = self._item_shift(items, tl.skill_id)
+        nodes, lw0 = self._grid()
+        p = _online(
+            tl.attempt_start,
+            tl.student,
+            tl.skill_key,
+            tl.correct,
+            sp_[3],
+            sp_[4],
+            shift,
+            sp_[0],
+            sp_[1],
+            sp_[2],
+            nodes,
+            lw0,
+        )
+        out = np.empty(tl.n_rows)
+        out[tl.row_index] = p
+        return out
+
+    def coverage(self, log: pd.DataFrame) -> dict[str, int]:
+        """Rows whose skill, item or student was not seen in fit."""
+        self._fitted()
+        out = {"rows": len(log), "unseen_skill": int((~log["skill_id"].isin(self.skills_)).sum())}
+        if self.uses_items_:
+            out["unseen_item"] = (
+                int((~log["item_id"].isin(self.difficulty_.index)).sum())
+                if "item_id" in log
+                else len(log)
+            )
+        out["unseen_student"] = int((~log["student_id"].isin(self.abilities_.index)).sum())
+        return out
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def params_(self) -> pd.DataFrame:
+        """Tidy ``term, level, value``: per skill ``prior, learn, forget, guess, slip`` (guess and
+        slip of a student of ability 0 on an item of difficulty 0), per item ``difficulty``,
+        per student ``ability``, and ``ability_sd, difficulty_sd``."""
+        self._fitted()
+        t = self.skill_params_
+        vals = {
+            "prior": t["prior"],
+            "learn": t["learn"],
+            "forget": t["forget"],
+            "guess": _sigmoid(t["gamma0"]),
+            "slip": 1.0 - _sigmoid(t["gamma1"]),
+        }
+        parts = [
+            pd.DataFrame({"term": k, "level": self.skills_.to_numpy(dtype=object), "value": v})
+            for k, v in vals.items()
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "term": ["ability_sd", "difficulty_sd"],
+                    "level": [None, None],
+                    "value": [self.ability_sd_, self.difficulty_sd_],
+                }
+            )
+        )
+        for term, s in (("difficulty", self.difficulty_), ("ability", self.abilities_)):
+            parts.append(
+                pd.DataFrame(
+                    {"term": term, "level": s.index.to_numpy(dtype=object), "value": s.to_numpy()}
+                )
+            )
+        return pd.concat(parts, ignore_index=True)
+
+    # ------------------------------------------------------------------ JSON
+    def _state(self) -> dict:
+        def ids(index):
+            return [_plain(x) for x in index]
+
+        return {
+            "skills": ids(self.skills_),
+            "skill_params": {c: [float(x) for x in self.skill_params_[c]] for c in _SKILL_PARAMS},
+            "skill_weight": [float(x) for x in self.skill_weight_],
+            "items": ids(self.difficulty_.index),
+            "difficulty": [float(x) for x in self.difficulty_],
+            "item_skill": ids(self.item_skill_),
+            "item_weight": [float(x) for x in self.item_weight_],
+            "students": ids(self.abilities_.index),
+            "abilities": [float(x) for x in self.abilities_],
+            "ability_sd": self.ability_sd_,
+            "difficulty_sd": self.difficulty_sd_,
+            "uses_items": self.uses_items_,
+            "fit": {
+                "history": [float(x) for x in self.history_],
+                "log_likelihood": self.log_likelihood_,
+                "n_iter": self.n_iter_,
+                "converged": self.converged_,
+                "fit_seconds": self.fit_seconds_,
+            },
+        }
+
+    def _load_state(self, state: Mapping) -> None:
+        skills = B.need(state, "skills", list)
+        sp_ = B.need(state, "skill_params", dict)
+        cols = {}
+        for c in _SKILL_PARAMS:
+            col = B.need(sp_, c, list, "state.skill_params")
+            if len(col) != len(skills):
+                raise ValueError(f"state.skill_params.{c} must have {len(skills)} values")
+            cols[c] = np.asarray(col, dtype=float)
+        self.skills_ = pd.Index(skills, dtype=object)
+        self.skill_params_ = pd.DataFrame(cols, index=self.skills_)
+        self.skill_weight_ = pd.Series(
+            np.asarray(B.need(state, "skill_weight", list), dtype=float), index=self.skills_
+        )
+        items = pd.Index(B.need(state, "items", list), dtype=object)
+        for key in ("difficulty", "item_skill", "item_weight"):
+            if len(B.need(state, key, list)) != len(items):
+                raise ValueError(f"state.{key} must have {len(items)} values")
+        self.difficulty_ = pd.Series(np.asarray(state["difficulty"], dtype=float), index=items)
+        self.item_skill_ = pd.Series(np.array(state["item_skill"], dtype=object), index=items)
+        self.item_weight_ = pd.Series(np.asarray(state["item_weight"], dtype=float), index=items)
+        students = pd.Index(B.need(state, "students", list), dtype=object)
+        ab = B.need(state, "abilities", list)
+        if len(ab) != len(students):
+            raise ValueError(f"state.abilities must have {len(students)} values")
+        self.abilities_ = pd.Series(np.asarray(ab, dtype=float), index=students, name="ability")
+        self.ability_sd_ = float(B.need(state, "ability_sd", (int, float)))
+        self.difficulty_sd_ = float(B.need(state, "difficulty_sd", (int, float)))
+        self.uses_items_ = bool(B.need(state, "uses_items", bool))
+        fit = B.need(state, "fit", dict)
+        self.history_ = np.asarray(B.need(fit, "history", list, "state.fit"), dtype=float)
+        self.log_likelihood_ = float(B.need(fit, "log_likelihood", (int, float), "state.fit"))
+        self.n_iter_ = int(B.need(fit, "n_iter", int, "state.fit"))
+        self.converged_ = bool(B.need(fit, "converged", bool, "state.fit"))
+        self.fit_seconds_ = float(B.need(fit, "fit_seconds", (int, float), "state.fit"))
+
+    # ------------------------------------------------------------------ simulation
+    def simulator(self, n_students: int, seed=None, *, abilities=None) -> BKTExtSimulation:
+        """New simulated students: abilities from Normal(0, ability_sd_^2) (or given), initial
+        knowledge from each skill's prior, answers ``sigmoid(gamma_kz + ability - difficulty)``
+        given the true state, then the learning / forgetting transition."""
+        self._fitted()
+        rng = (
+            seed
+            if isinstance(seed, np.random.Generator)
+            else np.random.default_rng(self.seed if seed is None else seed)
+        )
+        return BKTExtSimulation(self, n_students, rng, abilities)
+
+    def simulate(self, schedule: pd.DataFrame, seed=None) -> pd.DataFrame:
+        """Draw the answers of a whole schedule (see :func:`simulate_schedule`); the abilities
+        drawn are in ``attrs["abilities"]``."""
+        sim = self.simulator(int(schedule["student_id"].nunique()), seed)
+        out = simulate_schedule(sim, schedule)
+        students = pd.Index(pd.unique(schedule["student_id"])).sort_values()
+        out.attrs["abilities"] = pd.Series(sim.abilities, index=students, name="ability")
+        return out
+
+
+class BKTExtSimulation(Simulation):
+    """Simulated students of :class:`BKTExt` (hidden state per skill, true ability)."""
+
+    def __init__(self, model: BKTExt, n_students: int, rng, abilities=None) -> None:
+        super().__init__(model, n_students, rng)
+        n, k = self.n_students, len(model.skills_)
+        if abilities is not None:
+            ab = np.asarray(abilities, dtype=float).reshape(-1)
+            if ab.shape[0] != n or not np.all(np.isfinite(ab)):
+                raise ValueError(f"abilities must be {n} finite numbers")
+        else:
+            ab = rng.normal(0.0, model.ability_sd_, n) if model.ability else np.zeros(n)
+        self.abilities = ab
+        self.known = rng.random((n, k)) < model.skill_params_["prior"].to_numpy()[None, :]
+
+    def _cols(self, rows: pd.DataFrame) -> np.ndarray:
+        k = self.model.skills_.get_indexer(rows["skill_id"].to_numpy(dtype=object))
+        if (k < 0).any():
+            bad = rows["skill_id"].to_numpy(dtype=object)[k < 0][:5]
+            raise ValueError(f"skills not in the model: {list(bad)}")
+        return k
+
+    def _p(self, rows: pd.DataFrame) -> np.ndarray:
+        m = self.model
+        st = rows["student_id"].to_numpy(dtype=np.int64)
+        k = self._cols(rows)
+        t = m.skill_params_
+        shift = m._item_shift(rows["item_id"].to_numpy(dtype=object), rows["skill_id"].to_numpy())
+        gam = np.where(self.known[st, k], t["gamma1"].to_numpy()[k], t["gamma0"].to_numpy()[k])
+        return _sigmoid(gam + self.abilities[st] + shift)
+
+    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
+        super()._record(rows, answers)
+        st = rows["student_id"].to_numpy(dtype=np.int64)
+        k = self._cols(rows)
+        t = self.model.skill_params_
+        u = self.rng.random(st.shape[0])
+        kn = self.known[st, k]
+        learn, forget = t["learn"].to_numpy()[k], t["forget"].to_numpy()[k]
+        self.known[st, k] = np.where(kn, u >= forget, u < learn)
+
+
+def _plain(x):
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.str_):
+        return str(x)
+    return x
