@@ -11,9 +11,12 @@ Fit (:meth:`BKTExt.fit`): the per-skill parameters start from an :class:`edstudy
 forward-backward pass per (student, skill) sequence with each row's own emission probabilities;
 the M-step updates prior / learn / forget in closed form and the emission logits, abilities and
 difficulties by exact one-dimensional Newton steps (each row involves one parameter of each
-block, so a block's parameters are independent given the others), with the spreads of abilities
-and difficulties re-estimated each iteration (empirical Bayes, ``sd^2 = mean(x^2 + posterior
-variance)``).
+block, so a block's parameters are independent given the others), with the spread of the
+difficulties re-estimated each iteration (empirical Bayes, ``sd^2 = mean(x^2 + posterior
+variance)``) and that of the abilities every few iterations and at the end by maximizing the
+marginal likelihood of the log with the abilities integrated out, by the recursion used to predict
+(the empirical-Bayes update drives it towards 0 here: the hidden states absorb part of each
+student's level).
 
 Predict (:meth:`BKTExt.predict_proba`): the student's ability is never taken from the fit; it is
 inferred online from the student's earlier answers on *all* skills (a 21-point Gauss-Hermite
@@ -31,20 +34,21 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from numba import njit
-from numpy.polynomial.hermite_e import hermegauss
 
 from edstudy.bkt import BKT
 from edstudy.bkt.model import ConvergenceWarning
 from edstudy.kt import _base as B
+from edstudy.kt._ability import grid, mml_sd
+from edstudy.kt._hmm import forward_backward, online_filter
 from edstudy.kt.features import build_timeline
 from edstudy.kt.simulation import AVERAGE_ITEM, Simulation, simulate_schedule
 from edstudy.schema import validate_log
 
 __all__ = ["BKTExt"]
 
-GRID_POINTS = 21
 _SD_FLOOR = 0.05
+#: EM iterations between re-estimates of the ability spread (by marginal likelihood)
+MML_EVERY = 5
 _SKILL_PARAMS = ("prior", "learn", "forget", "gamma0", "gamma1")
 
 
@@ -59,112 +63,74 @@ def _logit(p):
     return np.log(p) - np.log1p(-p)
 
 
-@njit(cache=True, nogil=True)
-def _forward_backward(offsets, y, p0, p1, prior, learn, forget):
-    """Posterior P(known) per row and per-sequence expected counts; sequences are contiguous."""
-    n = y.shape[0]
-    post = np.empty(n)
-    stats = np.zeros((offsets.shape[0] - 1, 5))  # first, xi01, gamma0, xi10, gamma1 (t < T-1)
-    ll = 0.0
-    filt = np.empty(n)
-    scale = np.empty(n)
-    e0 = np.empty(n)
-    e1 = np.empty(n)
-    for s in range(offsets.shape[0] - 1):
-        lo, hi = offsets[s], offsets[s + 1]
-        pk = prior[s]
-        for t in range(lo, hi):
-            if np.isnan(y[t]):
-                e0[t] = 1.0
-                e1[t] = 1.0
-            elif y[t] > 0.5:
-                e0[t] = p0[t]
-                e1[t] = p1[t]
-            else:
-                e0[t] = 1.0 - p0[t]
-                e1[t] = 1.0 - p1[t]
-            a1 = pk * e1[t]
-            a0 = (1.0 - pk) * e0[t]
-            c = a1 + a0
-            scale[t] = c
-            ll += np.log(c)
-            f = a1 / c
-            filt[t] = f
-            pk = f * (1.0 - forget[s]) + (1.0 - f) * learn[s]
-        b1 = 1.0
-        b0 = 1.0
-        for t in range(hi - 1, lo - 1, -1):
-            g1 = filt[t] * b1
-            g0 = (1.0 - filt[t]) * b0
-            tot = g1 + g0
-            post[t] = g1 / tot
-            if t > lo:
-                fp = filt[t - 1]
-                c = scale[t]
-                x11 = fp * (1.0 - forget[s]) * e1[t] * b1 / c
-                x10 = fp * forget[s] * e0[t] * b0 / c
-                x01 = (1.0 - fp) * learn[s] * e1[t] * b1 / c
-                x00 = (1.0 - fp) * (1.0 - learn[s]) * e0[t] * b0 / c
-                stats[s, 1] += x01
-                stats[s, 3] += x10
-                nb1 = ((1.0 - forget[s]) * e1[t] * b1 + forget[s] * e0[t] * b0) / c
-                nb0 = (learn[s] * e1[t] * b1 + (1.0 - learn[s]) * e0[t] * b0) / c
-                stats[s, 2] += x01 + x00
-                stats[s, 4] += x11 + x10
-                b1 = nb1
-                b0 = nb0
-        stats[s, 0] = post[lo]
-    return post, stats, ll
+class _Emission:
+    """The M-step of the emission blocks: the expected complete-data log-likelihood
+    ``sum_t sum_z w_tz log P(y_t | z)`` with ``logit P = gamma_kz + ability_s - difficulty_i``.
 
-
-@njit(cache=True, nogil=True)
-def _online(attempt_start, student, pair, y, g0, g1, shift, prior, learn, forget, nodes, lw0):  # noqa: PLR0913
-    """Posterior predictive with an online ability (grid) and one forward filter per grid value.
-
-    ``g0, g1, shift`` per row (emission logits, minus the item difficulty); ``prior, learn,
-    forget`` per row (of the row's skill); ``pair`` the (student, skill) key of each row.
+    Every row involves one parameter of each block, so within a block the parameters are
+    independent given the others and exact one-dimensional Newton steps maximize it.
     """
-    n = y.shape[0]
-    g_n = nodes.shape[0]
-    n_pairs = pair.max() + 1 if n else 0
-    known = np.full((n_pairs, g_n), -1.0)  # -1: pair not started
-    out = np.empty(n)
-    lw = lw0.copy()
-    like = np.zeros(g_n)
-    for a in range(attempt_start.shape[0] - 1):
-        lo, hi = attempt_start[a], attempt_start[a + 1]
-        if a == 0 or student[lo] != student[attempt_start[a - 1]]:
-            lw[:] = lw0
-        mx = lw.max()
-        tot = 0.0
-        for g in range(g_n):
-            tot += np.exp(lw[g] - mx)
-        like[:] = 0.0
-        for r in range(lo, hi):
-            k = pair[r]
-            pr = 0.0
-            for g in range(g_n):
-                pk = known[k, g] if known[k, g] >= 0 else prior[r]
-                q1 = 1.0 / (1.0 + np.exp(-(g1[r] + shift[r] + nodes[g])))
-                q0 = 1.0 / (1.0 + np.exp(-(g0[r] + shift[r] + nodes[g])))
-                pc = pk * q1 + (1.0 - pk) * q0
-                pr += np.exp(lw[g] - mx) * pc
-                if np.isnan(y[r]):
-                    post = pk
-                else:
-                    if y[r] > 0.5:
-                        num = pk * q1
-                        den = pc
-                    else:
-                        num = pk * (1.0 - q1)
-                        den = 1.0 - pc
-                    like[g] += np.log(den)
-                    post = num / den
-                known[k, g] = post * (1.0 - forget[r]) + (1.0 - post) * learn[r]
-            out[r] = pr / tot
-        for g in range(g_n):
-            lw[g] += like[g]
-    return out
+
+    MAX_INNER = 10
+
+    def __init__(self, y, w0, w1, k, st, it) -> None:
+        self.y, self.w0, self.w1, self.k, self.st, self.it = y, w0, w1, k, st, it
+        self.has_item = it >= 0
+
+    def _probs(self, g0, g1, ab, dif):
+        shift = ab[self.st] if ab.size else 0.0
+        if dif.size:
+            shift = shift - np.where(self.has_item, dif[np.maximum(self.it, 0)], 0.0)
+        return _sigmoid(g0[self.k] + shift), _sigmoid(g1[self.k] + shift)
+
+    def _sums(self, block, g0, g1, ab, dif):
+        p0, p1 = self._probs(g0, g1, ab, dif)
+        r0, r1 = self.w0 * (self.y - p0), self.w1 * (self.y - p1)
+        h0, h1 = self.w0 * p0 * (1 - p0), self.w1 * p1 * (1 - p1)
+        return r0, r1, h0, h1
+
+    def hessian(self, block, g0, g1, ab, dif, sd, n) -> np.ndarray:
+        _, _, h0, h1 = self._sums(block, g0, g1, ab, dif)
+        if block == "ability":
+            return np.bincount(self.st, h0 + h1, n) + 1 / sd**2
+        m = self.has_item
+        return np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd**2
+
+    def newton(self, block, g0, g1, ab, dif, sd_ab, sd_dif) -> None:
+        """Newton steps on one block, in place, until the largest step is below 1e-4."""
+        for _ in range(self.MAX_INNER):
+            r0, r1, h0, h1 = self._sums(block, g0, g1, ab, dif)
+            if block == "gamma":  # weak Normal(0, 10^2) prior keeps empty states finite
+                n = g0.size
+                step0 = (np.bincount(self.k, r0, n) - g0 / 100) / (
+                    np.bincount(self.k, h0, n) + 0.01
+                )
+                step1 = (np.bincount(self.k, r1, n) - g1 / 100) / (
+                    np.bincount(self.k, h1, n) + 0.01
+                )
+                step0, step1 = np.clip(step0, -2, 2), np.clip(step1, -2, 2)
+                g0 += step0
+                g1 += step1
+                bad = g1 < g0  # a known student never answers worse than an unknown one
+                mid = (g0[bad] + g1[bad]) / 2
+                g0[bad], g1[bad] = mid, mid
+                big = max(np.abs(step0).max(), np.abs(step1).max())
+            elif block == "ability":
+                n = ab.size
+                grad = np.bincount(self.st, r0 + r1, n) - ab / sd_ab**2
+                hess = np.bincount(self.st, h0 + h1, n) + 1 / sd_ab**2
+                step = np.clip(grad / hess, -2, 2)
+                ab += step
+                big = np.abs(step).max()
+            else:
+                n, m = dif.size, self.has_item
+                grad = -np.bincount(self.it[m], (r0 + r1)[m], n) - dif / sd_dif**2
+                hess = np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd_dif**2
+                step = np.clip(grad / hess, -2, 2)
+                dif += step
+                big = np.abs(step).max()
+            if big < 1e-4:
+                return
 
 
 class BKTExt(B.KTModel):
@@ -183,7 +149,8 @@ class BKTExt(B.KTModel):
     max_iter : int, default 30
         EM iterations of the full model.
     tol : float, default 1e-5
-        Stop when the penalized log-likelihood per scored row rises by less than this.
+        Stop when the penalized log-likelihood per scored row changes by less than this (the
+        re-estimated spreads change the penalty, so it need not rise monotonically).
     newton_steps : int, default 2
         Newton sweeps over the emission blocks per M-step.
     handle_unknown : {"average", "error"}, default "average"
@@ -240,7 +207,7 @@ class BKTExt(B.KTModel):
             init = BKT(forgets=self.forgets, restarts=self.restarts, seed=self.seed).fit(scored)
         table = init.model_.skill_table()
         skills = pd.Index(list(table.index), dtype=object)
-        tl = build_timeline(v)
+        tl = build_timeline(v[v["skill_id"].isin(skills).to_numpy()])
         use_items = self.item_difficulty and tl.has_items
         k_of = skills.get_indexer(tl.skill_id)
         # sequences: rows of each (student, skill) pair in order
@@ -269,6 +236,28 @@ class BKTExt(B.KTModel):
         sd_ab, sd_dif = 1.0, 1.0
         ok = ~np.isnan(y)
         yv = np.where(ok, y, 0.0)
+        k_tl = k_of
+        it_tl = items.get_indexer(tl.item_id) if use_items else np.full(tl.n_rows, -1)
+
+        def marginal(sd: float) -> float:
+            """Log-likelihood of the log with abilities ~ Normal(0, sd^2) integrated out."""
+            sh = -np.where(it_tl >= 0, dif[np.maximum(it_tl, 0)], 0.0) if use_items else 0.0
+            sh = np.zeros(tl.n_rows) + sh
+            k = k_tl
+            return online_filter(
+                tl.attempt_start,
+                tl.student,
+                tl.skill_key,
+                tl.correct,
+                g0[k],
+                g1[k],
+                sh,
+                prior[k],
+                learn[k],
+                forget[k],
+                *grid(sd),
+            )[1]
+
         history = []
         n_iter = 0
         converged = self.max_iter == 0
@@ -278,14 +267,14 @@ class BKTExt(B.KTModel):
             )
             p0 = _sigmoid(g0[k_row] + shift)
             p1 = _sigmoid(g1[k_row] + shift)
-            post, stats, ll = _forward_backward(
+            post, stats, ll = forward_backward(
                 offsets, y, p0, p1, prior[seq_skill], learn[seq_skill], forget[seq_skill]
             )
             pen = (np.sum(ab**2) / (2 * sd_ab**2) if self.ability else 0.0) + (
                 np.sum(dif**2) / (2 * sd_dif**2) if use_items else 0.0
             )
             history.append(ll - pen)
-            if it > 0 and history[-1] - history[-2] < self.tol * ok.sum():
+            if it > 0 and abs(history[-1] - history[-2]) < self.tol * ok.sum():
                 converged = True
                 break
             if it == self.max_iter:
@@ -301,38 +290,21 @@ class BKTExt(B.KTModel):
             # Newton sweeps over the emission blocks
             w1 = np.where(ok, post, 0.0)
             w0 = np.where(ok, 1.0 - post, 0.0)
+            state = _Emission(y=yv, w0=w0, w1=w1, k=k_row, st=st_row, it=it_row)
             for _ in range(self.newton_steps):
-                for block in ("gamma", "ability", "difficulty"):
-                    if block == "ability" and not self.ability:
-                        continue
-                    if block == "difficulty" and not use_items:
-                        continue
-                    shift = (ab[st_row] if self.ability else 0.0) - (
-                        np.where(it_row >= 0, dif[np.maximum(it_row, 0)], 0.0) if use_items else 0.0
-                    )
-                    p0 = _sigmoid(g0[k_row] + shift)
-                    p1 = _sigmoid(g1[k_row] + shift)
-                    r0, r1 = w0 * (yv - p0), w1 * (yv - p1)
-                    h0, h1 = w0 * p0 * (1 - p0), w1 * p1 * (1 - p1)
-                    if block == "gamma":
-                        for g, r, h in ((g0, r0, h0), (g1, r1, h1)):
-                            grad = np.bincount(k_row, r, n_k) - g / 100.0
-                            hess = np.bincount(k_row, h, n_k) + 1 / 100.0
-                            g += np.clip(grad / hess, -2.0, 2.0)
-                        bad = g1 < g0
-                        mid = (g0[bad] + g1[bad]) / 2
-                        g0[bad], g1[bad] = mid, mid
-                    elif block == "ability":
-                        grad = np.bincount(st_row, r0 + r1, n_st) - ab / sd_ab**2
-                        hess = np.bincount(st_row, h0 + h1, n_st) + 1 / sd_ab**2
-                        ab += np.clip(grad / hess, -2.0, 2.0)
-                        sd_ab = max(float(np.sqrt(np.mean(ab**2 + 1 / hess))), _SD_FLOOR)
-                    else:
-                        m = it_row >= 0
-                        grad = -np.bincount(it_row[m], (r0 + r1)[m], n_it) - dif / sd_dif**2
-                        hess = np.bincount(it_row[m], (h0 + h1)[m], n_it) + 1 / sd_dif**2
-                        dif += np.clip(grad / hess, -2.0, 2.0)
-                        sd_dif = max(float(np.sqrt(np.mean(dif**2 + 1 / hess))), _SD_FLOOR)
+                state.newton("gamma", g0, g1, ab, dif, sd_ab, sd_dif)
+                if self.ability:
+                    state.newton("ability", g0, g1, ab, dif, sd_ab, sd_dif)
+                if use_items:
+                    state.newton("difficulty", g0, g1, ab, dif, sd_ab, sd_dif)
+            # empirical Bayes spreads from the converged modes: sd^2 = mean(mode^2 + 1 / hess)
+            if self.ability and (n_iter == 1 or n_iter % MML_EVERY == 0):
+                sd_ab = mml_sd(marginal)
+            if use_items:
+                h = state.hessian("difficulty", g0, g1, ab, dif, sd_dif, n_it)
+                sd_dif = max(float(np.sqrt(np.mean(dif**2 + 1 / h))), _SD_FLOOR)
+        if self.ability:
+            sd_ab = mml_sd(marginal)
         self.skills_ = skills
         self.skill_params_ = pd.DataFrame(
             {"prior": prior, "learn": learn, "forget": forget, "gamma0": g0, "gamma1": g1},
@@ -411,10 +383,7 @@ class BKTExt(B.KTModel):
         return -np.where(miss, fallback, d[np.maximum(idx, 0)])
 
     def _grid(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.ability or self.ability_sd_ <= 0:
-            return np.zeros(1), np.zeros(1)
-        z, w = hermegauss(GRID_POINTS)
-        return self.ability_sd_ * z, np.log(w / w.sum())
+        return grid(self.ability_sd_ if self.ability else 0.0)
 
     def predict_proba(self, log: pd.DataFrame) -> np.ndarray:
         """One-step-ahead P(correct) of every row, in the order of ``log``'s rows.
@@ -430,7 +399,7 @@ class BKTExt(B.KTModel):
         items = tl.item_id if tl.has_items else np.full(tl.n_rows, AVERAGE_ITEM, dtype=object)
         shift = self._item_shift(items, tl.skill_id)
         nodes, lw0 = self._grid()
-        p = _online(
+        p, _ = online_filter(
             tl.attempt_start,
             tl.student,
             tl.skill_key,

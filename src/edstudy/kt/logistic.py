@@ -7,13 +7,14 @@ Newton-CG on the scipy.sparse design of :mod:`edstudy.kt.design`). Each scored r
 skill rows it has.
 
 Student ability (IRT, AFM, DAS3H)
-    Fitted as one coefficient per training student (a Normal(0, C) prior through the penalty); the
-    population's spread ``ability_sd_`` is then estimated as ``sqrt(mean(theta^2 + v))`` (``v``
-    the Laplace posterior variances). Predictions never use a fitted ability: every student's
-    ability is inferred online from their own earlier answers only (the exact posterior on a
-    21-point Gauss-Hermite grid of the Normal(0, ability_sd_^2) prior, updated after each attempt),
-    so seen and unseen students are treated alike and no prediction depends on its own or later
-    answers. Simulated students draw their ability from the same Normal.
+    Fitted as one coefficient per training student (a Normal(0, C) prior through the penalty).
+    Predictions never use a fitted ability: every student's ability is inferred online from their
+    own earlier answers only (the posterior on a 21-point Gauss-Hermite grid of the Normal(0,
+    ability_sd_^2) prior, updated after each attempt, :mod:`edstudy.kt._ability`), so seen and
+    unseen students are treated alike and no prediction depends on its own or later answers. The
+    spread ``ability_sd_`` maximizes the marginal likelihood of the training log under that same
+    recursion (the other coefficients fixed). Simulated students draw their ability from the same
+    Normal.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit
-from numpy.polynomial.hermite_e import hermegauss
 from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from edstudy.bkt.model import ConvergenceWarning
 from edstudy.kt import _base as B
+from edstudy.kt._ability import ability_filter, grid, mml_sd
 from edstudy.kt.design import (
     FittedBlock,
     Indexed,
@@ -47,52 +47,12 @@ from edstudy.schema import validate_log
 __all__ = ["LogisticKT", "sigmoid"]
 
 HANDLE_UNKNOWN = ("average", "error")
-GRID_POINTS = 21
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-@njit(cache=True, nogil=True)
-def _ability_filter(attempt_start, student, eta, value, nodes, log_w0):
-    """Online posterior predictive with a grid prior on the ability (per student, per attempt)."""
-    n = eta.shape[0]
-    g_n = nodes.shape[0]
-    out = np.empty(n)
-    lw = log_w0.copy()
-    for a in range(attempt_start.shape[0] - 1):
-        lo, hi = attempt_start[a], attempt_start[a + 1]
-        if a == 0 or student[lo] != student[attempt_start[a - 1]]:
-            lw[:] = log_w0
-        mx = lw.max()
-        tot = 0.0
-        for g in range(g_n):
-            tot += np.exp(lw[g] - mx)
-        e_sum = 0.0
-        v_sum = 0.0
-        v_n = 0
-        for r in range(lo, hi):
-            pr = 0.0
-            for g in range(g_n):
-                pr += np.exp(lw[g] - mx) / (1.0 + np.exp(-(eta[r] + nodes[g])))
-            out[r] = pr / tot
-            if not np.isnan(value[r]):
-                e_sum += eta[r]
-                v_sum += value[r]
-                v_n += 1
-        if v_n > 0:
-            e = e_sum / v_n
-            v = v_sum / v_n
-            for g in range(g_n):
-                z = e + nodes[g]
-                # log sigmoid(z) and log sigmoid(-z), stably
-                ls = -np.log1p(np.exp(-z)) if z > 0 else z - np.log1p(np.exp(z))
-                lf = -z + ls
-                lw[g] += v * ls + (1.0 - v) * lf
-    return out
 
 
 class LogisticKT(B.KTModel):
@@ -250,11 +210,16 @@ class LogisticKT(B.KTModel):
         )
         if self.has_ability:
             ab = layout.pop()
-            st_of = ab.levels.get_indexer(tl.students.to_numpy()[tl.student[fit_rows]])
-            info = np.bincount(st_of, weights=w * p_fit * (1 - p_fit), minlength=len(ab.levels))
-            post_var = 1.0 / (info + 1.0 / float(self.C))
-            self.ability_sd_ = float(np.sqrt(np.mean(ab.coef**2 + post_var)))
+            blocks.pop()
             self.abilities_ = pd.Series(ab.coef, index=ab.levels, name="ability")
+            # the spread maximizing the marginal likelihood of the training log, abilities
+            # integrated out exactly as predict_proba does
+            eta, _ = linear_predictor(tl, blocks, layout, self.intercept_)
+            self.ability_sd_ = mml_sd(
+                lambda sd: ability_filter(tl.attempt_start, tl.student, eta, tl.correct, *grid(sd))[
+                    1
+                ]
+            )
         else:
             self.ability_sd_ = 0.0
             self.abilities_ = pd.Series([], dtype=float, name="ability")
@@ -290,15 +255,8 @@ class LogisticKT(B.KTModel):
         v = validate_log(log)
         tl, eta, _ = self._eta(v)
         if self.has_ability and self.ability_sd_ > 0:
-            z, wts = hermegauss(GRID_POINTS)
-            p = _ability_filter(
-                tl.attempt_start,
-                tl.student,
-                eta,
-                tl.correct,
-                self.ability_sd_ * z,
-                np.log(wts / wts.sum()),
-            )
+            nodes, log_w = grid(self.ability_sd_)
+            p = ability_filter(tl.attempt_start, tl.student, eta, tl.correct, nodes, log_w)[0]
         else:
             p = sigmoid(eta)
         out = np.empty(tl.n_rows)
@@ -370,6 +328,36 @@ class LogisticKT(B.KTModel):
                 return pd.Series(fb.coef, index=fb.levels, name=term)
         names = [fb.name for fb in self.layout_] + (["ability"] if self.has_ability else [])
         raise KeyError(f"no term {term!r}; terms: {', '.join(names)}")
+
+    def set_coef(self, term: str, values: Any) -> LogisticKT:
+        """Replace fitted coefficients, e.g. to simulate from chosen parameters.
+
+        Parameters
+        ----------
+        term : str
+            ``"intercept"``, ``"ability_sd"`` (a number) or a block name (see :meth:`coef`).
+        values : float, mapping or Series
+            For a block, ``{level: value}`` for some or all of its levels.
+
+        Returns
+        -------
+        self
+        """
+        self._fitted()
+        if term in ("intercept", "ability_sd"):
+            B.check_number(term, values, "(finite)", lambda v: term == "intercept" or v >= 0)
+            setattr(self, f"{term}_", float(values))
+            return self
+        for fb in self.layout_:
+            if fb.name == term:
+                new = pd.Series(values, dtype=float)
+                idx = fb.levels.get_indexer(new.index)
+                if (idx < 0).any():
+                    raise KeyError(f"levels not in term {term!r}: {list(new.index[idx < 0][:5])}")
+                fb.coef = fb.coef.copy()
+                fb.coef[idx] = new.to_numpy()
+                return self
+        raise KeyError(f"no term {term!r}; terms: {', '.join(fb.name for fb in self.layout_)}")
 
     # ------------------------------------------------------------------ JSON
     def _state(self) -> dict:
