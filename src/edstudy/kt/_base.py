@@ -219,8 +219,13 @@ class KTModel:
         unknown = [k for k in doc["options"] if k not in names]
         if unknown:
             raise ValueError(f"{path}: unknown key options.{unknown[0]}")
+        defaults = inspect.signature(cls.__init__).parameters
+        options = {
+            k: tuple(v) if isinstance(defaults[k].default, tuple) and isinstance(v, list) else v
+            for k, v in doc["options"].items()
+        }
         try:
-            est = cls(**doc["options"])
+            est = cls(**options)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{path}: bad key 'options': {err}") from None
         try:
