@@ -1,4 +1,4 @@
-"""The estimator API of edstudy.kt: registry, JSON, unseen entities, errors, benchmark, simulator."""
+"""The estimator API of edstudy.kt: registry, JSON, unseen entities, errors, benchmark, sim."""
 
 from __future__ import annotations
 
