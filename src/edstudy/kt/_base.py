@@ -247,6 +247,17 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
 
 
+def plain(x: Any) -> Any:
+    """A numpy scalar as the matching Python scalar (for JSON); anything else unchanged."""
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.str_):
+        return str(x)
+    return x
+
+
 def need(state: Mapping, key: str, kind: type | tuple[type, ...], where: str = "state") -> Any:
     """``state[key]`` checked for type; a ``ValueError`` names ``where.key`` otherwise."""
     if key not in state:

@@ -1,11 +1,12 @@
-"""Compiled forward-backward and online filters of BKT with per-row emission probabilities."""
+"""BKT with per-row emission probabilities: compiled forward-backward and online filters, and
+the M-step of the emission logits, abilities and item difficulties (:class:`Emission`)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-__all__ = ["forward_backward", "online_filter"]
+__all__ = ["Emission", "forward_backward", "online_filter"]
 
 
 @njit(cache=True, nogil=True)
@@ -119,3 +120,79 @@ def online_filter(attempt_start, student, pair, y, g0, g1, shift, prior, learn, 
             new_tot += np.exp(lw[g] - mx)
         ll += np.log(new_tot / tot)
     return out, ll
+
+
+def _sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+class Emission:
+    """The M-step of the emission blocks: the expected complete-data log-likelihood
+    ``sum_t sum_z w_tz log P(y_t | z)`` with ``logit P = gamma_kz + ability_s - difficulty_i``.
+
+    Every row involves one parameter of each block, so within a block the parameters are
+    independent given the others and exact one-dimensional Newton steps maximize it.
+    """
+
+    MAX_INNER = 10
+
+    def __init__(self, y, w0, w1, k, st, it) -> None:
+        self.y, self.w0, self.w1, self.k, self.st, self.it = y, w0, w1, k, st, it
+        self.has_item = it >= 0
+
+    def _probs(self, g0, g1, ab, dif):
+        shift = ab[self.st] if ab.size else 0.0
+        if dif.size:
+            shift = shift - np.where(self.has_item, dif[np.maximum(self.it, 0)], 0.0)
+        return _sigmoid(g0[self.k] + shift), _sigmoid(g1[self.k] + shift)
+
+    def _sums(self, block, g0, g1, ab, dif):
+        p0, p1 = self._probs(g0, g1, ab, dif)
+        r0, r1 = self.w0 * (self.y - p0), self.w1 * (self.y - p1)
+        h0, h1 = self.w0 * p0 * (1 - p0), self.w1 * p1 * (1 - p1)
+        return r0, r1, h0, h1
+
+    def hessian(self, block, g0, g1, ab, dif, sd, n) -> np.ndarray:
+        _, _, h0, h1 = self._sums(block, g0, g1, ab, dif)
+        if block == "ability":
+            return np.bincount(self.st, h0 + h1, n) + 1 / sd**2
+        m = self.has_item
+        return np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd**2
+
+    def newton(self, block, g0, g1, ab, dif, sd_ab, sd_dif) -> None:
+        """Newton steps on one block, in place, until the largest step is below 1e-4."""
+        for _ in range(self.MAX_INNER):
+            r0, r1, h0, h1 = self._sums(block, g0, g1, ab, dif)
+            if block == "gamma":  # weak Normal(0, 10^2) prior keeps empty states finite
+                n = g0.size
+                step0 = (np.bincount(self.k, r0, n) - g0 / 100) / (
+                    np.bincount(self.k, h0, n) + 0.01
+                )
+                step1 = (np.bincount(self.k, r1, n) - g1 / 100) / (
+                    np.bincount(self.k, h1, n) + 0.01
+                )
+                step0, step1 = np.clip(step0, -2, 2), np.clip(step1, -2, 2)
+                g0 += step0
+                g1 += step1
+                bad = g1 < g0  # a known student never answers worse than an unknown one
+                mid = (g0[bad] + g1[bad]) / 2
+                g0[bad], g1[bad] = mid, mid
+                big = max(np.abs(step0).max(), np.abs(step1).max())
+            elif block == "ability":
+                n = ab.size
+                grad = np.bincount(self.st, r0 + r1, n) - ab / sd_ab**2
+                hess = np.bincount(self.st, h0 + h1, n) + 1 / sd_ab**2
+                step = np.clip(grad / hess, -2, 2)
+                ab += step
+                big = np.abs(step).max()
+            else:
+                n, m = dif.size, self.has_item
+                grad = -np.bincount(self.it[m], (r0 + r1)[m], n) - dif / sd_dif**2
+                hess = np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd_dif**2
+                step = np.clip(grad / hess, -2, 2)
+                dif += step
+                big = np.abs(step).max()
+            if big < 1e-4:
+                return

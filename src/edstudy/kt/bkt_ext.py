@@ -39,7 +39,7 @@ from edstudy.bkt import BKT
 from edstudy.bkt.model import ConvergenceWarning
 from edstudy.kt import _base as B
 from edstudy.kt._ability import grid, mml_sd
-from edstudy.kt._hmm import forward_backward, online_filter
+from edstudy.kt._hmm import Emission, forward_backward, online_filter
 from edstudy.kt.features import build_timeline
 from edstudy.kt.simulation import AVERAGE_ITEM, Simulation, simulate_schedule
 from edstudy.schema import validate_log
@@ -61,76 +61,6 @@ def _sigmoid(x):
 def _logit(p):
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return np.log(p) - np.log1p(-p)
-
-
-class _Emission:
-    """The M-step of the emission blocks: the expected complete-data log-likelihood
-    ``sum_t sum_z w_tz log P(y_t | z)`` with ``logit P = gamma_kz + ability_s - difficulty_i``.
-
-    Every row involves one parameter of each block, so within a block the parameters are
-    independent given the others and exact one-dimensional Newton steps maximize it.
-    """
-
-    MAX_INNER = 10
-
-    def __init__(self, y, w0, w1, k, st, it) -> None:
-        self.y, self.w0, self.w1, self.k, self.st, self.it = y, w0, w1, k, st, it
-        self.has_item = it >= 0
-
-    def _probs(self, g0, g1, ab, dif):
-        shift = ab[self.st] if ab.size else 0.0
-        if dif.size:
-            shift = shift - np.where(self.has_item, dif[np.maximum(self.it, 0)], 0.0)
-        return _sigmoid(g0[self.k] + shift), _sigmoid(g1[self.k] + shift)
-
-    def _sums(self, block, g0, g1, ab, dif):
-        p0, p1 = self._probs(g0, g1, ab, dif)
-        r0, r1 = self.w0 * (self.y - p0), self.w1 * (self.y - p1)
-        h0, h1 = self.w0 * p0 * (1 - p0), self.w1 * p1 * (1 - p1)
-        return r0, r1, h0, h1
-
-    def hessian(self, block, g0, g1, ab, dif, sd, n) -> np.ndarray:
-        _, _, h0, h1 = self._sums(block, g0, g1, ab, dif)
-        if block == "ability":
-            return np.bincount(self.st, h0 + h1, n) + 1 / sd**2
-        m = self.has_item
-        return np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd**2
-
-    def newton(self, block, g0, g1, ab, dif, sd_ab, sd_dif) -> None:
-        """Newton steps on one block, in place, until the largest step is below 1e-4."""
-        for _ in range(self.MAX_INNER):
-            r0, r1, h0, h1 = self._sums(block, g0, g1, ab, dif)
-            if block == "gamma":  # weak Normal(0, 10^2) prior keeps empty states finite
-                n = g0.size
-                step0 = (np.bincount(self.k, r0, n) - g0 / 100) / (
-                    np.bincount(self.k, h0, n) + 0.01
-                )
-                step1 = (np.bincount(self.k, r1, n) - g1 / 100) / (
-                    np.bincount(self.k, h1, n) + 0.01
-                )
-                step0, step1 = np.clip(step0, -2, 2), np.clip(step1, -2, 2)
-                g0 += step0
-                g1 += step1
-                bad = g1 < g0  # a known student never answers worse than an unknown one
-                mid = (g0[bad] + g1[bad]) / 2
-                g0[bad], g1[bad] = mid, mid
-                big = max(np.abs(step0).max(), np.abs(step1).max())
-            elif block == "ability":
-                n = ab.size
-                grad = np.bincount(self.st, r0 + r1, n) - ab / sd_ab**2
-                hess = np.bincount(self.st, h0 + h1, n) + 1 / sd_ab**2
-                step = np.clip(grad / hess, -2, 2)
-                ab += step
-                big = np.abs(step).max()
-            else:
-                n, m = dif.size, self.has_item
-                grad = -np.bincount(self.it[m], (r0 + r1)[m], n) - dif / sd_dif**2
-                hess = np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd_dif**2
-                step = np.clip(grad / hess, -2, 2)
-                dif += step
-                big = np.abs(step).max()
-            if big < 1e-4:
-                return
 
 
 class BKTExt(B.KTModel):
@@ -290,7 +220,7 @@ class BKTExt(B.KTModel):
             # Newton sweeps over the emission blocks
             w1 = np.where(ok, post, 0.0)
             w0 = np.where(ok, 1.0 - post, 0.0)
-            state = _Emission(y=yv, w0=w0, w1=w1, k=k_row, st=st_row, it=it_row)
+            state = Emission(y=yv, w0=w0, w1=w1, k=k_row, st=st_row, it=it_row)
             for _ in range(self.newton_steps):
                 state.newton("gamma", g0, g1, ab, dif, sd_ab, sd_dif)
                 if self.ability:
@@ -469,7 +399,7 @@ class BKTExt(B.KTModel):
     # ------------------------------------------------------------------ JSON
     def _state(self) -> dict:
         def ids(index):
-            return [_plain(x) for x in index]
+            return [B.plain(x) for x in index]
 
         return {
             "skills": ids(self.skills_),
@@ -592,13 +522,3 @@ class BKTExtSimulation(Simulation):
         kn = self.known[st, k]
         learn, forget = t["learn"].to_numpy()[k], t["forget"].to_numpy()[k]
         self.known[st, k] = np.where(kn, u >= forget, u < learn)
-
-
-def _plain(x):
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.str_):
-        return str(x)
-    return x

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from edstudy.kt._base import plain
 from edstudy.kt.features import Timeline
 
 __all__ = [
@@ -110,12 +111,12 @@ class FittedBlock:
             "name": self.name,
             "kind": self.kind,
             "combine": self.combine,
-            "levels": [_plain(x) for x in self.levels],
+            "levels": [plain(x) for x in self.levels],
             "coef": [float(x) for x in self.coef],
             "weights": [float(x) for x in self.weights],
             "level_group": None
             if self.level_group is None
-            else [_plain(x) for x in self.level_group],
+            else [plain(x) for x in self.level_group],
         }
 
     @classmethod
@@ -146,16 +147,6 @@ class FittedBlock:
             weights=np.asarray(d["weights"], dtype=float),
             level_group=None if group is None else np.array(group, dtype=object),
         )
-
-
-def _plain(x):
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.str_):
-        return str(x)
-    return x
 
 
 def _present(level: np.ndarray) -> np.ndarray:

@@ -366,11 +366,11 @@ class LogisticKT(B.KTModel):
             "blocks": [fb.to_dict() for fb in self.layout_],
             "ability_sd": self.ability_sd_,
             "abilities": {
-                "students": [_plain(s) for s in self.abilities_.index],
+                "students": [B.plain(s) for s in self.abilities_.index],
                 "values": [float(x) for x in self.abilities_],
             },
-            "skills": [_plain(s) for s in self.skills_],
-            "items": [_plain(s) for s in self.items_],
+            "skills": [B.plain(s) for s in self.skills_],
+            "items": [B.plain(s) for s in self.items_],
             "uses_items": self.uses_items_,
             "time_windows": list(self.time_windows_),
             "fit": {
@@ -479,13 +479,3 @@ class LogisticSimulation(Simulation):
         pos[tl.row_index] = np.arange(tl.n_rows)
         cand = pos[len(h) :]
         return sigmoid(eta[cand] + self.abilities[rows["student_id"].to_numpy(dtype=np.int64)])
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.str_):
-        return str(x)
-    return x
