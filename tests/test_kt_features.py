@@ -126,3 +126,44 @@ def test_design_sums_skills_of_an_attempt_and_predicts_identically(tiny):
     eta, unseen = linear_predictor(tl, blocks, layout, b0)
     assert np.allclose(eta, eta_fit)
     assert unseen == {}
+
+
+def test_online_state_follows_the_batch_kernels():
+    """The simulator's running state gives every row the batch features, row by row."""
+    from edstudy.kt._online_state import OnlineState
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for s in range(6):
+        t, item = 0.0, None
+        for o in range(25):
+            item = item if item and rng.random() < 0.4 else f"i{rng.integers(5)}"
+            skills = ["a", "b"] if item == "i4" else ["ab"[int(item[1]) % 2]]
+            t += rng.exponential(1500.0)
+            y = rng.integers(0, 2)
+            for k in skills:
+                rows.append((s, k, o, y if rng.random() > 0.1 else pd.NA, item, t))
+    log = pd.DataFrame(rows, columns=["student_id", "skill_id", "order", "correct", "item_id", "t"])
+    log["correct"] = log["correct"].astype("Int8")
+    log["timestamp"] = pd.to_datetime(log.pop("t"), unit="s")
+    tl = build_timeline(validate_log(log))
+    windows = (3600.0, 86400.0)
+    batch = online_features(tl, windows=windows)
+    seq = sequence_features(tl)
+    state = OnlineState(6, windows)
+    secs = (log["timestamp"].to_numpy()[tl.row_index] - np.datetime64(0, "s")) / np.timedelta64(
+        1, "s"
+    )
+    secs = secs - secs.min()
+    for a in range(tl.n_attempts):
+        r = np.arange(tl.attempt_start[a], tl.attempt_start[a + 1])
+        st = tl.student[r]
+        counts, sq = state.read(st, tl.skill_id[r], tl.item_id[r], secs[r])
+        for g in ("skill", "item", "total"):
+            for f in ("attempts", "wins", "decayed"):
+                np.testing.assert_allclose(
+                    getattr(counts[g], f), getattr(batch[g], f)[r], err_msg=f"{g} {f} {a}"
+                )
+        for f in ("pattern", "skill_pattern", "run_pattern", "run_length", "since_skill"):
+            np.testing.assert_allclose(getattr(sq, f), getattr(seq, f)[r], err_msg=f"{f} {a}")
+        state.add(st, tl.skill_id[r], tl.item_id[r], tl.correct[r], secs[r])

@@ -15,7 +15,7 @@ import pytest
 
 from edstudy.kt import IRT, PFA, BKTExt
 from edstudy.kt.design import fit_matrix
-from edstudy.kt.features import build_timeline
+from edstudy.kt.features import BatchFeatures, build_timeline
 from edstudy.schema import validate_log
 
 pytestmark = pytest.mark.filterwarnings("ignore::edstudy.bkt.ConvergenceWarning")
@@ -57,7 +57,8 @@ def _fisher_se(model, log):
     slopes' information unchanged."""
     v = validate_log(log)
     tl = build_timeline(v)
-    X, layout = fit_matrix(tl, model._blocks(tl, tl.item_id), np.ones(tl.n_rows, dtype=bool))
+    blocks = model._blocks(tl, tl.item_id, BatchFeatures(tl))
+    X, layout = fit_matrix(tl, blocks, np.ones(tl.n_rows, dtype=bool))
     X = X.toarray()
     p = 1 / (1 + np.exp(-model._eta(v, check=False)[1]))
     cov = np.linalg.inv(X.T @ (X * (p * (1 - p))[:, None]))

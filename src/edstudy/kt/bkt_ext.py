@@ -48,7 +48,7 @@ __all__ = ["BKTExt"]
 
 _SD_FLOOR = 0.05
 #: EM iterations between re-estimates of the ability spread (by marginal likelihood)
-MML_EVERY = 5
+MML_EVERY = 10
 _SKILL_PARAMS = ("prior", "learn", "forget", "gamma0", "gamma1")
 
 
@@ -229,12 +229,12 @@ class BKTExt(B.KTModel):
                     state.newton("difficulty", g0, g1, ab, dif, sd_ab, sd_dif)
             # empirical Bayes spreads from the converged modes: sd^2 = mean(mode^2 + 1 / hess)
             if self.ability and (n_iter == 1 or n_iter % MML_EVERY == 0):
-                sd_ab = mml_sd(marginal)
+                sd_ab = mml_sd(marginal, near=None if n_iter == 1 else sd_ab)
             if use_items:
                 h = state.hessian("difficulty", g0, g1, ab, dif, sd_dif, n_it)
                 sd_dif = max(float(np.sqrt(np.mean(dif**2 + 1 / h))), _SD_FLOOR)
         if self.ability:
-            sd_ab = mml_sd(marginal)
+            sd_ab = mml_sd(marginal, near=sd_ab)
         self.skills_ = skills
         self.skill_params_ = pd.DataFrame(
             {"prior": prior, "learn": learn, "forget": forget, "gamma0": g0, "gamma1": g1},

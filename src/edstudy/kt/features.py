@@ -31,6 +31,8 @@ import pandas as pd
 from numba import njit
 
 __all__ = [
+    "AVERAGE_ITEM",
+    "BatchFeatures",
     "DECAY_HALF_LIVES",
     "GroupCounts",
     "SequenceFeatures",
@@ -46,6 +48,21 @@ DECAY_HALF_LIVES: tuple[float, ...] = (1.0, 3.0, 10.0, 50.0)
 PATTERN_LENGTH = 4
 #: Answers in the per-skill and within-run patterns.
 SHORT_PATTERN = 2
+
+
+class _AverageItem:
+    """Stands for "an item not seen in fit": it takes its skill's average item parameters."""
+
+    def __repr__(self) -> str:
+        return "AVERAGE_ITEM"
+
+    def __reduce__(self) -> str:
+        return "AVERAGE_ITEM"
+
+
+#: Item id of an opportunity on no particular item (e.g. a simulated one): it gets its skill's
+#: average item coefficients and, having no identity, no item counts or item runs.
+AVERAGE_ITEM = _AverageItem()
 
 
 @dataclass(frozen=True)
@@ -146,6 +163,9 @@ def build_timeline(log: pd.DataFrame) -> Timeline:
     if has_items:
         item_id = log["item_id"].to_numpy(dtype=object)[row_index]
         item_key = _codes(st, pd.factorize(item_id)[0])
+        average = np.fromiter((x is AVERAGE_ITEM for x in item_id), dtype=bool, count=n)
+        if average.any():
+            item_key = np.where(average, -1, item_key)
     else:
         item_id = np.full(n, None, dtype=object)
         item_key = np.full(n, -1, dtype=np.int64)
@@ -403,3 +423,25 @@ def sequence_features(tl: Timeline) -> SequenceFeatures:
         run_length=np.log1p(rl),
         since_skill=since,
     )
+
+
+class BatchFeatures:
+    """The features of a whole timeline, each computed once when a model asks for it."""
+
+    def __init__(self, tl: Timeline) -> None:
+        self.tl = tl
+        self._counts: dict = {}
+        self._seq: SequenceFeatures | None = None
+
+    def counts(self, windows: tuple[float, ...] = ()) -> dict[str, GroupCounts]:
+        """:func:`online_features` of the timeline with these windows."""
+        key = tuple(windows)
+        if key not in self._counts:
+            self._counts[key] = online_features(self.tl, windows=key)
+        return self._counts[key]
+
+    def sequence(self) -> SequenceFeatures:
+        """:func:`sequence_features` of the timeline."""
+        if self._seq is None:
+            self._seq = sequence_features(self.tl)
+        return self._seq

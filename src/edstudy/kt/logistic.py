@@ -32,6 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from edstudy.bkt.model import ConvergenceWarning
 from edstudy.kt import _base as B
 from edstudy.kt._ability import ability_filter, grid, mml_sd
+from edstudy.kt._online_state import OnlineState, StateFeatures
 from edstudy.kt.design import (
     FittedBlock,
     Indexed,
@@ -40,7 +41,7 @@ from edstudy.kt.design import (
     linear_predictor,
     uncenter,
 )
-from edstudy.kt.features import Timeline, build_timeline
+from edstudy.kt.features import BatchFeatures, Timeline, build_timeline
 from edstudy.kt.simulation import AVERAGE_ITEM, Simulation, simulate_schedule
 from edstudy.schema import validate_log
 
@@ -107,8 +108,10 @@ class LogisticKT(B.KTModel):
         """Time windows (seconds) the model would use when the log has timestamps."""
         return ()
 
-    def _blocks(self, tl: Timeline, items: np.ndarray) -> list[Indexed | Shared]:
-        """The model's feature blocks of a timeline (``items``: the item level of every row)."""
+    def _blocks(self, tl: Timeline, items: np.ndarray, src) -> list[Indexed | Shared]:
+        """The model's feature blocks of a timeline (``items``: the item level of every row;
+        ``src``: where the features come from, :class:`~edstudy.kt.features.BatchFeatures` or a
+        simulation's running state)."""
         raise NotImplementedError  # pragma: no cover
 
     # ------------------------------------------------------------------ internals
@@ -174,7 +177,7 @@ class LogisticKT(B.KTModel):
         if y.size == 0 or np.unique(y).size < 2:
             raise ValueError("fit needs scored rows with both correct and incorrect answers")
         self.uses_items_ = bool(tl.has_items)
-        blocks = self._blocks(tl, self._items(tl, fitting=True))
+        blocks = self._blocks(tl, self._items(tl, fitting=True), BatchFeatures(tl))
         if self.has_ability:
             blocks.append(
                 Indexed(
@@ -240,7 +243,7 @@ class LogisticKT(B.KTModel):
         tl = self._timeline(v, fitting=False)
         if check:
             self._check_known(tl)
-        blocks = self._blocks(tl, self._items(tl, fitting=False))
+        blocks = self._blocks(tl, self._items(tl, fitting=False), BatchFeatures(tl))
         eta, unseen = linear_predictor(tl, blocks, self.layout_, self.intercept_)
         return tl, eta, unseen
 
@@ -449,9 +452,9 @@ class LogisticSimulation(Simulation):
     """Simulated students of a logistic model: each answer is drawn with
     ``sigmoid(linear predictor of the student's history + true ability)``.
 
-    Features are recomputed from each student's whole history at every step (exactly the fit-time
-    features; the cost of a step grows with the history, fine for cohorts of thousands of
-    students over hundreds of steps).
+    The features of each next opportunity come from a running state
+    (:class:`~edstudy.kt._online_state.OnlineState`, O(1) per answer) that follows the fit-time
+    kernels exactly. Times (``times=``, seconds) must not decrease for a student.
     """
 
     def __init__(self, model: LogisticKT, n_students: int, rng, abilities=None) -> None:
@@ -465,17 +468,31 @@ class LogisticSimulation(Simulation):
         else:
             ab = np.zeros(self.n_students)
         self.abilities = ab
+        self.state = OnlineState(self.n_students, model.time_windows_)
+
+    def _sorted(self, rows: pd.DataFrame):
+        tl = build_timeline(rows)
+        st = tl.students.to_numpy(dtype=np.int64)[tl.student]
+        time = None
+        if self.model.time_windows_:
+            if "timestamp" not in rows:
+                raise ValueError("the model has time windows: give times= at every step")
+            ts = pd.to_datetime(rows["timestamp"]).to_numpy()[tl.row_index]
+            time = (ts - np.datetime64(0, "s")) / np.timedelta64(1, "s")
+        return tl, st, time
 
     def _p(self, rows: pd.DataFrame) -> np.ndarray:
-        h = self.history()
-        who = np.unique(rows["student_id"].to_numpy())
-        h = h[h["student_id"].isin(who).to_numpy()]
-        if "timestamp" in rows and "timestamp" not in h and len(h):
-            raise ValueError("give times at every step of a model with time windows")
-        both = pd.concat([h, rows], ignore_index=True)
-        both["correct"] = both["correct"].astype("Float64")
-        tl, eta, _ = self.model._eta(both, check=False)
-        pos = np.empty(tl.n_rows, dtype=np.int64)
-        pos[tl.row_index] = np.arange(tl.n_rows)
-        cand = pos[len(h) :]
-        return sigmoid(eta[cand] + self.abilities[rows["student_id"].to_numpy(dtype=np.int64)])
+        m = self.model
+        tl, st, time = self._sorted(rows)
+        counts, seq = self.state.read(st, tl.skill_id, tl.item_id, time)
+        blocks = m._blocks(tl, m._items(tl, fitting=False), StateFeatures(counts, seq))
+        eta, _ = linear_predictor(tl, blocks, m.layout_, m.intercept_)
+        out = np.empty(tl.n_rows)
+        out[tl.row_index] = sigmoid(eta + self.abilities[st])
+        return out
+
+    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
+        super()._record(rows, answers)
+        tl, st, time = self._sorted(rows)
+        y = np.asarray(answers, dtype=float)[tl.row_index]
+        self.state.add(st, tl.skill_id, tl.item_id, y, time)

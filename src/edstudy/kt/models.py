@@ -30,13 +30,7 @@ import numpy as np
 
 from edstudy.kt import _base as B
 from edstudy.kt.design import Indexed, Shared
-from edstudy.kt.features import (
-    DECAY_HALF_LIVES,
-    SHORT_PATTERN,
-    Timeline,
-    online_features,
-    sequence_features,
-)
+from edstudy.kt.features import DECAY_HALF_LIVES, SHORT_PATTERN, Timeline
 from edstudy.kt.logistic import LogisticKT
 
 __all__ = ["AFM", "DAS3H", "IRT", "PFA", "BestLR", "DAS3H_WINDOWS"]
@@ -86,7 +80,7 @@ class IRT(LogisticKT):
     name = "irt"
     has_ability = True
 
-    def _blocks(self, tl: Timeline, items: np.ndarray) -> list:
+    def _blocks(self, tl: Timeline, items: np.ndarray, src) -> list:
         if self._with_items(tl):
             return [Indexed("item", items, _one(tl), group=_skills(tl), combine="row")]
         return [Indexed("skill", _skills(tl), _one(tl))]
@@ -100,8 +94,8 @@ class AFM(LogisticKT):
     name = "afm"
     has_ability = True
 
-    def _blocks(self, tl: Timeline, items: np.ndarray) -> list:
-        c = online_features(tl)
+    def _blocks(self, tl: Timeline, items: np.ndarray, src) -> list:
+        c = src.counts()
         return [
             Indexed("skill", _skills(tl), _one(tl)),
             Indexed("skill_attempts", _skills(tl), c["skill"].attempts[:, 0], base="skill"),
@@ -115,8 +109,8 @@ class PFA(LogisticKT):
 
     name = "pfa"
 
-    def _blocks(self, tl: Timeline, items: np.ndarray) -> list:
-        c = online_features(tl)
+    def _blocks(self, tl: Timeline, items: np.ndarray, src) -> list:
+        c = src.counts()
         wins = c["skill"].wins[:, 0]
         return [
             Indexed("skill", _skills(tl), _one(tl)),
@@ -170,9 +164,9 @@ class BestLR(LogisticKT):
     def _windows(self) -> tuple[float, ...]:
         return tuple(float(w) for w in self.windows)
 
-    def _blocks(self, tl: Timeline, items: np.ndarray) -> list:
+    def _blocks(self, tl: Timeline, items: np.ndarray, src) -> list:
         w = self.time_windows_
-        c = online_features(tl, windows=w)
+        c = src.counts(w)
         sk = _skills(tl)
         blocks: list = [Indexed("skill", sk, _one(tl))]
         if self._with_items(tl):
@@ -185,9 +179,9 @@ class BestLR(LogisticKT):
             vals = np.column_stack([np.log1p(g.wins), np.log1p(g.attempts)])
             blocks.append(Shared(f"{name}_counts", vals, _count_labels(w)))
         if self.recency:
-            blocks += _recency_blocks(tl, c)
+            blocks += _recency_blocks(tl, c, src.sequence())
         if self.item_context and self._with_items(tl):
-            blocks += _item_context_blocks(tl, items)
+            blocks += _item_context_blocks(tl, items, src.sequence())
         return blocks
 
 
@@ -205,8 +199,7 @@ def _check_windows(windows) -> None:
         raise ValueError(f"windows must be distinct seconds > 0, got {windows!r}")
 
 
-def _recency_blocks(tl: Timeline, c) -> list:
-    seq = sequence_features(tl)
+def _recency_blocks(tl: Timeline, c, seq) -> list:
     size = tl.attempt_size.astype(float)
     hl = tuple(f"half_life={h:g}" for h in DECAY_HALF_LIVES)
     last = seq.skill_pattern  # code 0: none; 1, 2: one answer (0 / 1); >= 3: two answers
@@ -224,8 +217,7 @@ def _recency_blocks(tl: Timeline, c) -> list:
     ]
 
 
-def _item_context_blocks(tl: Timeline, items: np.ndarray) -> list:
-    seq = sequence_features(tl)
+def _item_context_blocks(tl: Timeline, items: np.ndarray, seq) -> list:
     n_codes = 2 ** (SHORT_PATTERN + 1) - 1
     out: list = [
         Indexed("run_pattern", seq.run_pattern, _one(tl), combine="row"),
@@ -282,9 +274,9 @@ class DAS3H(LogisticKT):
     def _windows(self) -> tuple[float, ...]:
         return tuple(float(w) for w in self.windows)
 
-    def _blocks(self, tl: Timeline, items: np.ndarray) -> list:
+    def _blocks(self, tl: Timeline, items: np.ndarray, src) -> list:
         w = self.time_windows_
-        c = online_features(tl, windows=w)
+        c = src.counts(w)
         sk = _skills(tl)
         blocks: list = [Indexed("skill", sk, _one(tl))]
         if self._with_items(tl):

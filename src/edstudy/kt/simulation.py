@@ -25,21 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy.kt.features import AVERAGE_ITEM
+
 __all__ = ["AVERAGE_ITEM", "Simulation", "simulate_schedule"]
-
-
-class _AverageItem:
-    """Stands for "an item not seen in fit": it takes its skill's average item parameters."""
-
-    def __repr__(self) -> str:
-        return "AVERAGE_ITEM"
-
-    def __reduce__(self) -> str:
-        return "AVERAGE_ITEM"
-
-
-#: Item id of a simulated opportunity on no particular item (its skill's average item).
-AVERAGE_ITEM = _AverageItem()
 
 
 def _as_array(x: Any, n: int, name: str, dtype=object) -> np.ndarray:
