@@ -64,6 +64,8 @@ def ability_filter(attempt_start, student, eta, value, nodes, log_w0):
     out = np.empty(n)
     ll = 0.0
     lw = log_w0.copy()
+    wts = np.empty(g_n)
+    en = np.exp(-nodes)  # sigmoid(x + node) = 1 / (1 + exp(-x) * exp(-node))
     for a in range(attempt_start.shape[0] - 1):
         lo, hi = attempt_start[a], attempt_start[a + 1]
         if a == 0 or student[lo] != student[attempt_start[a - 1]]:
@@ -71,14 +73,16 @@ def ability_filter(attempt_start, student, eta, value, nodes, log_w0):
         mx = lw.max()
         tot = 0.0
         for g in range(g_n):
-            tot += np.exp(lw[g] - mx)
+            wts[g] = np.exp(lw[g] - mx)
+            tot += wts[g]
         e_sum = 0.0
         v_sum = 0.0
         v_n = 0
         for r in range(lo, hi):
+            ex = np.exp(-eta[r])
             pr = 0.0
             for g in range(g_n):
-                pr += np.exp(lw[g] - mx) / (1.0 + np.exp(-(eta[r] + nodes[g])))
+                pr += wts[g] / (1.0 + ex * en[g])
             out[r] = pr / tot
             if not np.isnan(value[r]):
                 e_sum += eta[r]
@@ -93,7 +97,8 @@ def ability_filter(attempt_start, student, eta, value, nodes, log_w0):
                 # log sigmoid(z) and log sigmoid(-z), stably
                 ls = -np.log1p(np.exp(-z)) if z > 0 else z - np.log1p(np.exp(z))
                 lf = -z + ls
-                lw[g] += v * ls + (1.0 - v) * lf
-                new_tot += np.exp(lw[g] - mx)
+                step = v * ls + (1.0 - v) * lf
+                lw[g] += step
+                new_tot += wts[g] * np.exp(step)
             ll += np.log(new_tot / tot)
     return out, ll

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from scipy.special import expit
 
 __all__ = ["Emission", "forward_backward", "online_filter"]
 
@@ -81,7 +82,9 @@ def online_filter(attempt_start, student, pair, y, g0, g1, shift, prior, learn, 
     known = np.full((n_pairs, g_n), -1.0)  # -1: pair not started
     out = np.empty(n)
     lw = lw0.copy()
-    like = np.zeros(g_n)
+    wts = np.empty(g_n)
+    like = np.empty(g_n)
+    en = np.exp(-nodes)  # sigmoid(x + node) = 1 / (1 + exp(-x) * exp(-node))
     ll = 0.0
     for a in range(attempt_start.shape[0] - 1):
         lo, hi = attempt_start[a], attempt_start[a + 1]
@@ -90,42 +93,42 @@ def online_filter(attempt_start, student, pair, y, g0, g1, shift, prior, learn, 
         mx = lw.max()
         tot = 0.0
         for g in range(g_n):
-            tot += np.exp(lw[g] - mx)
-        like[:] = 0.0
+            wts[g] = np.exp(lw[g] - mx)
+            tot += wts[g]
+            like[g] = 1.0
         for r in range(lo, hi):
             k = pair[r]
+            e1 = np.exp(-(g1[r] + shift[r]))
+            e0 = np.exp(-(g0[r] + shift[r]))
+            scored = not np.isnan(y[r])
+            right = scored and y[r] > 0.5
             pr = 0.0
             for g in range(g_n):
                 pk = known[k, g] if known[k, g] >= 0 else prior[r]
-                q1 = 1.0 / (1.0 + np.exp(-(g1[r] + shift[r] + nodes[g])))
-                q0 = 1.0 / (1.0 + np.exp(-(g0[r] + shift[r] + nodes[g])))
+                q1 = 1.0 / (1.0 + e1 * en[g])
+                q0 = 1.0 / (1.0 + e0 * en[g])
                 pc = pk * q1 + (1.0 - pk) * q0
-                pr += np.exp(lw[g] - mx) * pc
-                if np.isnan(y[r]):
-                    post = pk
-                else:
-                    if y[r] > 0.5:
-                        num = pk * q1
-                        den = pc
+                pr += wts[g] * pc
+                post = pk
+                if scored:
+                    if right:
+                        post = pk * q1 / pc
+                        like[g] *= pc
                     else:
-                        num = pk * (1.0 - q1)
-                        den = 1.0 - pc
-                    like[g] += np.log(den)
-                    post = num / den
+                        post = pk * (1.0 - q1) / (1.0 - pc)
+                        like[g] *= 1.0 - pc
                 known[k, g] = post * (1.0 - forget[r]) + (1.0 - post) * learn[r]
             out[r] = pr / tot
         new_tot = 0.0
         for g in range(g_n):
-            lw[g] += like[g]
-            new_tot += np.exp(lw[g] - mx)
+            lw[g] += np.log(like[g])
+            new_tot += wts[g] * like[g]
         ll += np.log(new_tot / tot)
     return out, ll
 
 
 def _sigmoid(x):
-    x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return expit(np.asarray(x, dtype=float))
 
 
 class Emission:
@@ -136,7 +139,7 @@ class Emission:
     independent given the others and exact one-dimensional Newton steps maximize it.
     """
 
-    MAX_INNER = 10
+    MAX_INNER = 4
 
     def __init__(self, y, w0, w1, k, st, it) -> None:
         self.y, self.w0, self.w1, self.k, self.st, self.it = y, w0, w1, k, st, it
@@ -162,7 +165,8 @@ class Emission:
         return np.bincount(self.it[m], (h0 + h1)[m], n) + 1 / sd**2
 
     def newton(self, block, g0, g1, ab, dif, sd_ab, sd_dif) -> None:
-        """Newton steps on one block, in place, until the largest step is below 1e-4."""
+        """Newton steps on one block, in place, until the largest step is below 1e-3 (a
+        generalized EM: the M-step need only improve, not maximize)."""
         for _ in range(self.MAX_INNER):
             r0, r1, h0, h1 = self._sums(block, g0, g1, ab, dif)
             if block == "gamma":  # weak Normal(0, 10^2) prior keeps empty states finite
@@ -194,5 +198,5 @@ class Emission:
                 step = np.clip(grad / hess, -2, 2)
                 dif += step
                 big = np.abs(step).max()
-            if big < 1e-4:
+            if big < 1e-3:
                 return

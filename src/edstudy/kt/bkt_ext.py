@@ -13,7 +13,7 @@ the M-step updates prior / learn / forget in closed form and the emission logits
 difficulties by exact one-dimensional Newton steps (each row involves one parameter of each
 block, so a block's parameters are independent given the others), with the spread of the
 difficulties re-estimated each iteration (empirical Bayes, ``sd^2 = mean(x^2 + posterior
-variance)``) and that of the abilities every few iterations and at the end by maximizing the
+variance)``) and that of the abilities after the first iteration and at the end by maximizing the
 marginal likelihood of the log with the abilities integrated out, by the recursion used to predict
 (the empirical-Bayes update drives it towards 0 here: the hidden states absorb part of each
 student's level).
@@ -47,8 +47,6 @@ from edstudy.schema import validate_log
 __all__ = ["BKTExt"]
 
 _SD_FLOOR = 0.05
-#: EM iterations between re-estimates of the ability spread (by marginal likelihood)
-MML_EVERY = 10
 _SKILL_PARAMS = ("prior", "learn", "forget", "gamma0", "gamma1")
 
 
@@ -76,13 +74,14 @@ class BKTExt(B.KTModel):
         Item difficulties (Normal(0, difficulty_sd^2)); needs ``item_id`` (ignored without it).
     restarts : int, default 3
         Restarts of the initial per-skill BKT fit.
-    max_iter : int, default 30
-        EM iterations of the full model.
+    max_iter : int, default 15
+        EM iterations of the full model (held-out AUC on ASSISTments 2009 is flat from about 8).
     tol : float, default 1e-5
         Stop when the penalized log-likelihood per scored row changes by less than this (the
         re-estimated spreads change the penalty, so it need not rise monotonically).
-    newton_steps : int, default 2
-        Newton sweeps over the emission blocks per M-step.
+    newton_steps : int, default 1
+        Newton sweeps over the emission blocks per M-step (each block's steps run until the
+        largest is below 1e-3, at most 4).
     handle_unknown : {"average", "error"}, default "average"
     seed : int or None, default 0
     """
@@ -96,9 +95,9 @@ class BKTExt(B.KTModel):
         ability: bool = True,
         item_difficulty: bool = True,
         restarts: int = 3,
-        max_iter: int = 30,
+        max_iter: int = 15,
         tol: float = 1e-5,
-        newton_steps: int = 2,
+        newton_steps: int = 1,
         handle_unknown: str = "average",
         seed: int | None = 0,
     ) -> None:
@@ -228,8 +227,8 @@ class BKTExt(B.KTModel):
                 if use_items:
                     state.newton("difficulty", g0, g1, ab, dif, sd_ab, sd_dif)
             # empirical Bayes spreads from the converged modes: sd^2 = mean(mode^2 + 1 / hess)
-            if self.ability and (n_iter == 1 or n_iter % MML_EVERY == 0):
-                sd_ab = mml_sd(marginal, near=None if n_iter == 1 else sd_ab)
+            if self.ability and n_iter == 1:
+                sd_ab = mml_sd(marginal)
             if use_items:
                 h = state.hessian("difficulty", g0, g1, ab, dif, sd_dif, n_it)
                 sd_dif = max(float(np.sqrt(np.mean(dif**2 + 1 / h))), _SD_FLOOR)

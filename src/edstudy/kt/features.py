@@ -131,11 +131,12 @@ class Timeline:
         return v[a]
 
 
-def _codes(*columns: np.ndarray) -> np.ndarray:
-    """Dense int codes of the distinct tuples of ``columns``."""
-    if len(columns) == 1:
-        return pd.factorize(columns[0])[0].astype(np.int64)
-    return pd.MultiIndex.from_arrays(list(columns)).factorize()[0].astype(np.int64)
+def _codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dense int codes of the distinct pairs of two non-negative int code arrays."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    width = int(b.max()) + 1 if b.size else 1
+    return pd.factorize(a * width + b)[0].astype(np.int64)
 
 
 def build_timeline(log: pd.DataFrame) -> Timeline:

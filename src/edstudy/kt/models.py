@@ -17,8 +17,9 @@ Best-LR    ``b_i + sum_k (beta_k + w_k phi(S_k) + a_k phi(T_k)) + w_i phi(S_i) +
 Best-LR+   Best-LR with ``recency=True`` (decayed success log-odds overall / per skill / per
            item at half-lives of 1, 3, 10, 50 attempts; the last 4 answers and the last 2 on the
            skill as patterns; per-skill effect of the last answer on the skill; attempts since
-           the skill was last practised) and ``item_context=True`` (each item's effect when it is
-           shown again right after earlier answers on it: ASSISTments' scaffolding and retries)
+           the skill was last practised), ``item_context=True`` (each item's effect when it is
+           shown again right after earlier answers on it, ASSISTments' scaffolding and retries,
+           and right after a wrong answer) and ``ability=True`` (``theta``, inferred online)
 DAS3H      ``theta - b_i + sum_k (beta_k + sum_w (w_kw phi(S_kw) - a_kw phi(T_kw)))`` over time
            windows w (Choffin et al. 2019); without timestamps only the all-time window
 =========  =====================================================================================
@@ -131,12 +132,20 @@ class BestLR(LogisticKT):
         Add recency features (decayed success log-odds, response patterns, last answer per skill,
         spacing); see the module docstring.
     item_context : bool, default False
-        Add each item's effect by its position in a run of consecutive attempts on it.
+        Add each item's effect by its position in a run of consecutive attempts on it, and
+        after a wrong answer on the previous attempt.
+    ability : bool, default False
+        Add a student ability (fitted per training student, inferred online at prediction as in
+        :class:`IRT`).
     C, max_iter, tol, handle_unknown, seed
         See :class:`~edstudy.kt.logistic.LogisticKT`.
     """
 
     name = "best_lr"
+
+    @property
+    def has_ability(self) -> bool:  # type: ignore[override]
+        return bool(self.ability)
 
     def __init__(
         self,
@@ -144,6 +153,7 @@ class BestLR(LogisticKT):
         windows: tuple[float, ...] = DAS3H_WINDOWS,
         recency: bool = False,
         item_context: bool = False,
+        ability: bool = False,
         C: float = 1.0,
         max_iter: int = 200,
         tol: float = 1e-4,
@@ -153,6 +163,7 @@ class BestLR(LogisticKT):
         self.windows = windows
         self.recency = recency
         self.item_context = item_context
+        self.ability = ability
         super().__init__(C=C, max_iter=max_iter, tol=tol, handle_unknown=handle_unknown, seed=seed)
 
     def _check_options(self) -> None:
@@ -160,6 +171,7 @@ class BestLR(LogisticKT):
         _check_windows(self.windows)
         B.check_bool("recency", self.recency)
         B.check_bool("item_context", self.item_context)
+        B.check_bool("ability", self.ability)
 
     def _windows(self) -> tuple[float, ...]:
         return tuple(float(w) for w in self.windows)
@@ -217,6 +229,13 @@ def _recency_blocks(tl: Timeline, c, seq) -> list:
     ]
 
 
+def _last_wrong(pattern: np.ndarray) -> np.ndarray:
+    """1.0 where the student's previous attempt was answered wrong (from the pattern code)."""
+    length = np.floor(np.log2(pattern + 1)).astype(np.int64)
+    bits = pattern - (2**length - 1)
+    return ((length > 0) & ((bits & 1) == 0)).astype(float)
+
+
 def _item_context_blocks(tl: Timeline, items: np.ndarray, seq) -> list:
     n_codes = 2 ** (SHORT_PATTERN + 1) - 1
     out: list = [
@@ -225,6 +244,7 @@ def _item_context_blocks(tl: Timeline, items: np.ndarray, seq) -> list:
         Indexed("item_repeat", items, (seq.run_pattern > 0).astype(float), combine="row"),
         Indexed("item_run_length", items, seq.run_length, combine="row", base="item"),
         Indexed("pattern_in_run", seq.pattern, (seq.run_pattern > 0).astype(float), combine="row"),
+        Indexed("item_after_wrong", items, _last_wrong(seq.pattern), combine="row"),
     ]
     for code in range(1, n_codes):
         out.append(

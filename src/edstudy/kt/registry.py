@@ -62,8 +62,8 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
         "best_lr": ModelSpec(BestLR, {}, "Best-LR (Gervet et al. 2020)"),
         "best_lr_plus": ModelSpec(
             BestLR,
-            {"recency": True, "item_context": True},
-            "Best-LR + recency features + item context (edstudy's extension)",
+            {"recency": True, "item_context": True, "ability": True},
+            "Best-LR + recency features + item context + ability (edstudy's extension)",
         ),
     }
 )
