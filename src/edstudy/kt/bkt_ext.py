@@ -459,7 +459,13 @@ class BKTExt(B.KTModel):
         self.fit_seconds_ = float(B.need(fit, "fit_seconds", (int, float), "state.fit"))
 
     # ------------------------------------------------------------------ simulation
-    def simulator(self, n_students: int, seed=None, *, abilities=None) -> BKTExtSimulation:
+    def simulator(
+        self,
+        n_students: int,
+        seed: int | np.random.Generator | None = None,
+        *,
+        abilities: np.ndarray | None = None,
+    ) -> BKTExtSimulation:
         """New simulated students: abilities from Normal(0, ability_sd_^2) (or given), initial
         knowledge from each skill's prior, answers ``sigmoid(gamma_kz + ability - difficulty)``
         given the true state, then the learning / forgetting transition."""
@@ -471,7 +477,9 @@ class BKTExt(B.KTModel):
         )
         return BKTExtSimulation(self, n_students, rng, abilities)
 
-    def simulate(self, schedule: pd.DataFrame, seed=None) -> pd.DataFrame:
+    def simulate(
+        self, schedule: pd.DataFrame, seed: int | np.random.Generator | None = None
+    ) -> pd.DataFrame:
         """Draw the answers of a whole schedule (see :func:`simulate_schedule`); the abilities
         drawn are in ``attrs["abilities"]``."""
         sim = self.simulator(int(schedule["student_id"].nunique()), seed)

@@ -152,7 +152,9 @@ class BKTModel(B.KTModel):
         self.fit_seconds_ = float(B.need(state, "fit_seconds", (int, float)))
 
     # ------------------------------------------------------------------ simulation
-    def simulator(self, n_students: int, seed: int | np.random.Generator | None = None):
+    def simulator(
+        self, n_students: int, seed: int | np.random.Generator | None = None
+    ) -> BKTSimulation:
         """New simulated students (see :mod:`edstudy.kt.simulation`): initial knowledge drawn
         from the prior (individualized models: per-student logit effects drawn from
         Normal(0, student_effect_sd^2)), answers ``1 - slip`` / ``guess`` given the true state,
@@ -165,7 +167,9 @@ class BKTModel(B.KTModel):
         )
         return BKTSimulation(self, n_students, rng)
 
-    def simulate(self, schedule: pd.DataFrame, seed=None) -> pd.DataFrame:
+    def simulate(
+        self, schedule: pd.DataFrame, seed: int | np.random.Generator | None = None
+    ) -> pd.DataFrame:
         """Draw the answers of a whole schedule (see :func:`simulate_schedule`)."""
         sim = self.simulator(int(schedule["student_id"].nunique()), seed)
         return simulate_schedule(sim, schedule)
