@@ -78,8 +78,12 @@ def table_md(df, columns, floats=3) -> str:
         cells = []
         for c in columns:
             v = row[c]
-            if isinstance(v, float):
-                cells.append(f"{v:.{floats}f}" if c not in ("fit_s", "full_fit_s") else f"{v:.1f}")
+            if c == "sim_per_s":
+                cells.append(f"{v:,.0f}")
+            elif c in ("fit_s", "full_fit_s"):
+                cells.append(f"{v:.1f}")
+            elif isinstance(v, float):
+                cells.append(f"{v:.{floats}f}")
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
@@ -130,8 +134,11 @@ def main() -> int:
             folds=args.folds,
             seed=args.seed,
             level="both",
+            per_fold=True,
             progress=lambda s: print("  " + s, flush=True),
         )
+        per_fold = tab[tab["fold"] != "pooled"]
+        tab = tab[tab["fold"] == "pooled"].drop(columns="fold").reset_index(drop=True)
         full, sim_rate = {}, {}
         top = log["skill_id"].value_counts().index[:10].to_numpy(dtype=object)
         for m in models:  # one fit on the whole log: "seconds, not minutes"
@@ -179,7 +186,10 @@ def main() -> int:
                 table_md(pub, ["source", "model", "auc", "note"], 3),
                 "",
             ]
-            summary.append((name, best["model"], best["auc"], pub))
+            pf = per_fold[(per_fold["model"] == best["model"]) & (per_fold["level"] == "attempt")]
+            summary.append(
+                (name, best["model"], best["auc"], pub, pf["auc"].min(), pf["auc"].max())
+            )
         sections.append("\n".join(text))
         tab.insert(0, "dataset", name)
 
@@ -238,15 +248,26 @@ def main() -> int:
         "## Against the goals",
         "",
     ]
-    for name, model, auc, pub in summary:
+    for name, model, auc, pub, lo, hi in summary:
         ref = {r.model: r.auc for r in pub.itertuples()}
         goal = ref.get("Best-LR") if name == "assistments2009" else ref.get("DKT")
         rel = ">=" if name == "assistments2009" else ">"
         ok = auc >= goal if name == "assistments2009" else auc > goal
         doc.append(
-            f"- {DATASET_LABEL[name]}: best interpretable model `{model}`, attempt-level AUC "
-            f"{auc:.4f}; goal {rel} {goal:.2f} ({'reached' if ok else 'not reached'})."
+            f"- {DATASET_LABEL[name]}: best interpretable model `{model}`, pooled attempt-level "
+            f"AUC {auc:.4f} (folds {lo:.4f} to {hi:.4f}); goal {rel} {goal:.2f} "
+            f"({'reached' if ok else 'not reached'}"
+            + (", by less than the spread between folds" if ok and auc - goal < hi - lo else "")
+            + ")."
         )
+    doc += [
+        "",
+        "The published figures were measured on other preparations of the data (see above), so "
+        "these comparisons say where edstudy stands, not that one model beats another on the "
+        "same rows. Where the protocols are closest, edstudy's Best-LR and PFA land on the "
+        "published Best-LR and PFA figures of Gervet et al., which suggests the comparison is "
+        "fair; the ASSISTments 2017 goal is met by a margin smaller than the fold-to-fold spread.",
+    ]
     Path(args.out).write_text("\n".join(doc) + "\n")
     print(f"\nwrote {args.out}")
     return 0
