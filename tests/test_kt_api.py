@@ -250,3 +250,24 @@ def test_simulate_schedule_is_reproducible(log):
     assert set(a["correct"].unique()) <= {0, 1} and len(a) == len(log)
     with pytest.raises(ValueError, match="schedule needs a 'order' column"):
         m.simulate(sched.drop(columns="order"))
+
+
+@pytest.mark.parametrize("name", ["best_lr_plus", "bkt_forgets", "bkt_ext"])
+def test_observe_and_mastered(log, name):
+    """An engine can draw answers itself (observe) and read mastery for its outcomes."""
+    m = _fast(name).fit(log)
+    a, b = m.simulator(4, seed=2), m.simulator(4, seed=2)
+    y = b.step(["a", "b", "a", "b"])
+    a.p_next(["a", "b", "a", "b"])
+    a.observe(["a", "b", "a", "b"], y)
+    pd.testing.assert_frame_equal(a.log(), b.log())
+    if MODELS[name].family != "bkt":  # (BKT's hidden transitions use the simulator's stream)
+        np.testing.assert_allclose(a.p_next("a"), b.p_next("a"))
+    assert a.mastered(0.5).shape == (4, 2) and a.mastered(0.5).dtype == bool
+    if MODELS[name].family == "bkt":
+        assert a.mastered().shape == (4, 2)  # the true hidden states
+    else:
+        with pytest.raises(ValueError, match="no hidden knowledge state"):
+            a.mastered(None)
+    with pytest.raises(ValueError, match="correct must be 4 values 0 or 1"):
+        a.observe("a", [1, 2, 0, 1])

@@ -504,6 +504,18 @@ class BKTExtSimulation(Simulation):
         self.abilities = ab
         self.known = rng.random((n, k)) < model.skill_params_["prior"].to_numpy()[None, :]
 
+    def mastered(self, threshold: float | None = None, skills=None, *, students=None):
+        """The true hidden states (threshold None, the default here) or P(correct) on an
+        average item >= threshold, (m, K) bool."""
+        if threshold is not None:
+            return super().mastered(threshold, skills, students=students)
+        s = self._students(students)
+        order = pd.Index(list(self.model.skills_), dtype=object)  # the columns of known
+        cols = order.get_indexer(order if skills is None else list(skills))
+        if (cols < 0).any():
+            raise ValueError("skills not in the model")
+        return self.known[np.ix_(s, cols)].copy()
+
     def _cols(self, rows: pd.DataFrame) -> np.ndarray:
         k = self.model.skills_.get_indexer(rows["skill_id"].to_numpy(dtype=object))
         if (k < 0).any():

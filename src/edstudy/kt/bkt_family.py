@@ -201,6 +201,18 @@ class BKTSimulation(Simulation):
         self.forget = table["forget"].to_numpy()
         self.known = rng.random((n, k)) < prior
 
+    def mastered(self, threshold: float | None = None, skills=None, *, students=None):
+        """The true hidden states (threshold None, the default here) or P(correct) on an
+        average item >= threshold, (m, K) bool."""
+        if threshold is not None:
+            return super().mastered(threshold, skills, students=students)
+        s = self._students(students)
+        order = pd.Index(list(self.model.skills_), dtype=object)  # the columns of known
+        cols = order.get_indexer(order if skills is None else list(skills))
+        if (cols < 0).any():
+            raise ValueError("skills not in the model")
+        return self.known[np.ix_(s, cols)].copy()
+
     def _cols(self, rows: pd.DataFrame) -> np.ndarray:
         k = self.skills.get_indexer(rows["skill_id"].to_numpy(dtype=object))
         if (k < 0).any():

@@ -9,7 +9,9 @@ any student model (the columns of the Robust Evaluation Matrix)::
     sim = model.simulator(n_students=100, seed=0)
     p = sim.p_next(skills)               # P(correct) of each student's next answer, no change
     y = sim.step(skills, items)          # draw the answers, record them, return 0/1
+    sim.observe(skills, answers)         # or record answers drawn by the caller's own stream
     sim.p_skills()                       # (n, K) P(correct) on an average item of every skill now
+    sim.mastered(0.9)                    # (n, K) p_skills >= 0.9 (BKT models: None = true state)
     sim.log()                            # the response log so far
 
 ``model.simulate(schedule, seed)`` fills the ``correct`` column of a whole schedule (rows
@@ -139,6 +141,31 @@ class Simulation:
         y = (self.rng.random(p.shape[0]) < p).astype(np.int8)
         self._record(rows, y)
         return y
+
+    def observe(
+        self, skills: Any, correct: Any, items: Any = None, *, students=None, times=None
+    ) -> None:
+        """Record answers drawn elsewhere (e.g. by a simulator engine with its own random
+        stream, from :meth:`p_next`): the same bookkeeping as :meth:`step` without the draw.
+
+        Parameters
+        ----------
+        correct : 0/1 array (m,)
+            Other arguments as in :meth:`p_next`.
+        """
+        rows = self._candidates(skills, items, students, times)
+        y = np.asarray(correct).reshape(-1)
+        if y.shape[0] != len(rows) or not np.isin(y, (0, 1)).all():
+            raise ValueError(f"correct must be {len(rows)} values 0 or 1")
+        self._record(rows, y.astype(np.int8))
+
+    def mastered(self, threshold: float = 0.9, skills: Any = None, *, students=None) -> np.ndarray:
+        """Which skills each student has mastered now, (m, K) bool: P(correct) on an average
+        item (:meth:`p_skills`) at least ``threshold``. BKT models override this with the true
+        hidden states when ``threshold`` is None."""
+        if threshold is None:
+            raise ValueError("this model has no hidden knowledge state; give a threshold")
+        return self.p_skills(skills, students=students) >= float(threshold)
 
     def p_skills(self, skills: Any = None, *, students=None) -> np.ndarray:
         """P(correct) now on a first showing of an average item of every skill, (m, K):
