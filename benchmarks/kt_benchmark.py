@@ -29,24 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("EDSTUDY_SHARED_DATA", ROOT.parent / "shared" / "data" / "real"))
 SKIP_EXIT = 77
 
-#: (source, model, AUC, note) per dataset; from ../shared/PEERS.md
-PUBLISHED = {
-    "assistments2009": [
-        ("Gervet et al. 2020", "PFA", 0.72, "item-level, student split"),
-        ("Gervet et al. 2020", "Best-LR", 0.77, "item-level, student split"),
-        ("Gervet et al. 2020", "DKT", 0.75, "item-level, student split"),
-        ("Gervet et al. 2020", "SAKT", 0.75, "item-level, student split"),
-        ("pyKT leaderboard", "DKT", 0.754, "question-level fused AUC; other protocol"),
-        ("pyKT leaderboard", "AKT", 0.785, "question-level fused AUC; other protocol"),
-        ("Khajah et al. 2016", "BKT", 0.73, "copy with duplicated multi-skill rows"),
-        ("Khajah et al. 2016", "BKT+forgets", 0.83, "copy with duplicated multi-skill rows"),
-    ],
-    "assistments2017": [
-        ("Gervet et al. 2020", "PFA", 0.62, "their preprocessing (timestamps, noskill kept)"),
-        ("Gervet et al. 2020", "Best-LR", 0.71, "their preprocessing (timestamps, noskill kept)"),
-        ("Gervet et al. 2020", "DKT", 0.77, "their preprocessing (timestamps, noskill kept)"),
-    ],
-}
 DATASET_LABEL = {
     "assistments2009": "ASSISTments 2009 skill builders (AKT processing)",
     "assistments2017": "ASSISTments 2017 (AKT processing, noskill rows dropped)",
@@ -109,7 +91,7 @@ def main() -> int:
     import sklearn
 
     from edstudy.bkt.model import ConvergenceWarning
-    from edstudy.kt import DEFAULT_BENCHMARK, MODELS, benchmark, make_model
+    from edstudy.kt import DEFAULT_BENCHMARK, MODELS, PUBLISHED, benchmark, make_model
 
     datasets = ["pybkt_as", "pybkt_ct"] if args.quick else args.datasets.split(",")
     models = args.models.split(",") if args.models else list(DEFAULT_BENCHMARK)
@@ -176,8 +158,8 @@ def main() -> int:
             part = tab[tab["level"] == lev].sort_values("auc", ascending=False)
             print(f"-- {title}\n" + part[cols].round(4).to_string(index=False), flush=True)
             text += [f"Scored {title}:", "", table_md(part, cols, 4), ""]
-        if name in PUBLISHED:
-            pub = pd.DataFrame(PUBLISHED[name], columns=["source", "model", "auc", "note"])
+        pub = PUBLISHED[PUBLISHED["dataset"] == name].drop(columns="dataset")
+        if len(pub):
             best = tab[tab["level"] == "attempt"].sort_values("auc", ascending=False).iloc[0]
             print("-- published\n" + pub.to_string(index=False), flush=True)
             text += [

@@ -52,6 +52,43 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kt_benchmark(args: argparse.Namespace) -> int:
+    import warnings
+
+    from edstudy._output import result_folder
+    from edstudy.datasets import REAL_DATASETS, load_csv, load_log
+    from edstudy.kt import benchmark, published_beside
+
+    name = str(args.log)
+    if name in REAL_DATASETS:
+        log = load_log(name, verbose=True)
+    else:
+        path = Path(args.log)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path}: no such file; give a response-log CSV or a dataset name "
+                f"({', '.join(REAL_DATASETS)})"
+            )
+        log = load_csv(path, {c: c for c in ("student_id", "skill_id", "order", "correct")})
+    models = [m.strip() for m in args.models.split(",")] if args.models else None
+    with result_folder(
+        args.out, kind="kt-benchmark", overwrite=args.overwrite, seed=args.seed,
+        command=_recorded_command(args),
+    ) as tmp:  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence notes of the EM fits are in the table
+            table = benchmark(
+                log, models, folds=args.folds, seed=args.seed, level=args.level,
+                progress=None if args.quiet else print,
+            )  # fmt: skip
+        table.to_csv(tmp / "benchmark.csv", index=False)
+        text = published_beside(table, name if name in REAL_DATASETS else None)
+        (tmp / "benchmark.md").write_text(f"# Student models on {name}\n\n{text}", encoding="utf-8")
+    print(table.round(4).to_string(index=False))
+    print(f"kt benchmark written to {args.out} (benchmark.csv, benchmark.md)")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from edstudy.report import build_reports
 
@@ -149,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace an earlier edstudy result in --out (never files edstudy did not write)",
     )
     analyze.set_defaults(func=_analyze)
+
+    ktb = sub.add_parser("kt-benchmark", help="score student models on the same student folds")
+    ktb.add_argument("log", help="a response-log CSV, or a dataset name (assistments2009, ...)")
+    ktb.add_argument("--out", type=Path, required=True, help="folder for benchmark.csv/.md")
+    ktb.add_argument("--models", default=None, help="comma-separated names of edstudy.kt.MODELS")
+    ktb.add_argument("--folds", type=int, default=5)
+    ktb.add_argument("--seed", type=int, default=0)
+    ktb.add_argument(
+        "--level", choices=("row", "attempt", "both"), default="attempt",
+        help="score every skill row, or one prediction per attempt (Gervet et al.)",
+    )  # fmt: skip
+    ktb.add_argument("--quiet", action="store_true")
+    ktb.add_argument("--overwrite", action="store_true")
+    ktb.set_defaults(func=_kt_benchmark)
 
     report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
     report.add_argument(

@@ -51,6 +51,7 @@ from edstudy.kt.benchmark import benchmark
 from edstudy.kt.bkt_ext import BKTExt
 from edstudy.kt.bkt_family import BKTModel
 from edstudy.kt.models import AFM, DAS3H, DAS3H_WINDOWS, IRT, PFA, BestLR
+from edstudy.kt.published import PUBLISHED, published_beside
 from edstudy.kt.registry import DEFAULT_BENCHMARK, MODELS, ModelSpec, make_model
 from edstudy.kt.simulation import AVERAGE_ITEM, Simulation
 
@@ -69,8 +70,10 @@ __all__ = [
     "ModelSpec",
     "NotFittedError",
     "PFA",
+    "PUBLISHED",
     "Simulation",
     "benchmark",
     "make_model",
+    "published_beside",
     "student_folds",
 ]
