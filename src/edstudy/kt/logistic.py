@@ -491,7 +491,7 @@ class LogisticSimulation(Simulation):
         out[tl.row_index] = sigmoid(eta + self.abilities[st])
         return out
 
-    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
+    def _record(self, rows: pd.DataFrame, answers: np.ndarray, uniforms=None) -> None:
         super()._record(rows, answers)
         tl, st, time = self._sorted(rows)
         y = np.asarray(answers, dtype=float)[tl.row_index]
