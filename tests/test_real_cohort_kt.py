@@ -175,6 +175,10 @@ def test_kt_columns_in_the_matrix(fitted, log):
     sm = fitted["bkt_forgets"].student_model()
     assert isinstance(sm, StudentModel) and sm.forget.max() >= 0
     assert fitted["pfa"].student_model() is None
+    cur, cohort, _ = _setup(fitted, n=20)  # (their responder also runs: own generator, seeded)
+    r = fitted["bkt_forgets"].responder(cur, cohort.student_id, seed=1)
+    out = simulate(cohort, cur, builtin_strategy("one_size"), seed=1, responder=r).outcomes
+    assert out["mastered_true"].between(0, 3).all()
     with pytest.raises(ValueError, match="BKT-family columns"):
         robust_evaluation_matrix(fitted, MatrixSettings(STRATEGIES, n_students=5, tutor="pfa"))
     only_kt = {n: fitted[n] for n in ("pfa", "das3h")}
