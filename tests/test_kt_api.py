@@ -271,3 +271,29 @@ def test_observe_and_mastered(log, name):
             a.mastered(None)
     with pytest.raises(ValueError, match="correct must be 4 values 0 or 1"):
         a.observe("a", [1, 2, 0, 1])
+
+
+@pytest.mark.parametrize("name", ["bkt_forgets", "bkt_ext"])
+def test_observe_with_the_callers_uniforms(log, name):
+    """Hidden-state transitions can come from the caller's own uniforms (a strategy engine's
+    per-student streams): the same uniforms give the same states whatever the simulator's seed,
+    and a student's path does not depend on who else is observed with it."""
+    m = _fast(name).fit(log)
+    kw = {"known": np.zeros((4, 2), dtype=bool)} if name == "bkt_ext" else {}
+    a, b = m.simulator(4, seed=1, **kw), m.simulator(4, seed=99, **kw)
+    if name != "bkt_ext":  # start both from the same hidden states
+        b.known[:] = a.known
+    u = np.array([0.01, 0.99, 0.5, 0.3])
+    for sim in (a, b):
+        sim.observe(["a", "b", "a", "b"], [1, 0, 1, 1], uniforms=u)
+    np.testing.assert_array_equal(a.mastered(), b.mastered())
+    c = m.simulator(4, seed=1, **kw)
+    c.observe(["a", "a"], [1, 1], students=[2, 0], uniforms=u[[2, 0]])
+    c.observe(["b", "b"], [0, 1], students=[1, 3], uniforms=u[[1, 3]])
+    np.testing.assert_array_equal(c.mastered(), a.mastered())
+    if name == "bkt_ext":
+        assert not a.mastered()[1, 1] and a.mastered()[0, 0]  # 0.99 >= learn, 0.01 < learn
+        with pytest.raises(ValueError, match="known must be a"):
+            m.simulator(4, seed=1, known=np.zeros((4, 3), dtype=bool))
+    with pytest.raises(ValueError, match="uniforms must be 4 numbers"):
+        a.observe("a", [1, 0, 0, 1], uniforms=[0.5, 1.0, 0.2, 0.1])

@@ -400,9 +400,11 @@ def test_pipeline_on_assistments2009(real_data):
     assert res.log["skill_id"].nunique() == 3
     top = log["skill_id"].value_counts().index[:3]
     assert set(res.log["skill_id"]) == set(top)
-    assert res.matrix.pivot().shape == (3, 3)
+    assert res.matrix.pivot().shape == (3, 5)  # + the default kt columns, Best-LR and PFA
+    assert res.matrix.models[3:] == ("best_lr", "pfa")
     assert res.timings["total"] > 0
-    assert res.scores.shape[0] == 3
+    assert res.scores.shape[0] == 5
+    assert res.best_predicting_model() in res.headline()
 
 
 def test_video_vs_text_and_oulad_assessments(real_data):

@@ -465,17 +465,19 @@ class BKTExt(B.KTModel):
         seed: int | np.random.Generator | None = None,
         *,
         abilities: np.ndarray | None = None,
+        known: np.ndarray | None = None,
     ) -> BKTExtSimulation:
         """New simulated students: abilities from Normal(0, ability_sd_^2) (or given), initial
-        knowledge from each skill's prior, answers ``sigmoid(gamma_kz + ability - difficulty)``
-        given the true state, then the learning / forgetting transition."""
+        knowledge from each skill's prior (or given: bool (n_students, K), the columns in the
+        order of ``skills_``), answers ``sigmoid(gamma_kz + ability - difficulty)`` given the
+        true state, then the learning / forgetting transition."""
         self._fitted()
         rng = (
             seed
             if isinstance(seed, np.random.Generator)
             else np.random.default_rng(self.seed if seed is None else seed)
         )
-        return BKTExtSimulation(self, n_students, rng, abilities)
+        return BKTExtSimulation(self, n_students, rng, abilities, known)
 
     def simulate(
         self, schedule: pd.DataFrame, seed: int | np.random.Generator | None = None
@@ -492,7 +494,7 @@ class BKTExt(B.KTModel):
 class BKTExtSimulation(Simulation):
     """Simulated students of :class:`BKTExt` (hidden state per skill, true ability)."""
 
-    def __init__(self, model: BKTExt, n_students: int, rng, abilities=None) -> None:
+    def __init__(self, model: BKTExt, n_students: int, rng, abilities=None, known=None) -> None:
         super().__init__(model, n_students, rng)
         n, k = self.n_students, len(model.skills_)
         if abilities is not None:
@@ -502,7 +504,13 @@ class BKTExtSimulation(Simulation):
         else:
             ab = rng.normal(0.0, model.ability_sd_, n) if model.ability else np.zeros(n)
         self.abilities = ab
-        self.known = rng.random((n, k)) < model.skill_params_["prior"].to_numpy()[None, :]
+        if known is not None:
+            kn = np.asarray(known)
+            if kn.shape != (n, k) or kn.dtype != np.bool_:
+                raise ValueError(f"known must be a ({n}, {k}) bool array")
+            self.known = kn.copy()
+        else:
+            self.known = rng.random((n, k)) < model.skill_params_["prior"].to_numpy()[None, :]
 
     def mastered(self, threshold: float | None = None, skills=None, *, students=None):
         """The true hidden states (threshold None, the default here) or P(correct) on an
@@ -532,12 +540,12 @@ class BKTExtSimulation(Simulation):
         gam = np.where(self.known[st, k], t["gamma1"].to_numpy()[k], t["gamma0"].to_numpy()[k])
         return _sigmoid(gam + self.abilities[st] + shift)
 
-    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
+    def _record(self, rows: pd.DataFrame, answers: np.ndarray, uniforms=None) -> None:
         super()._record(rows, answers)
         st = rows["student_id"].to_numpy(dtype=np.int64)
         k = self._cols(rows)
         t = self.model.skill_params_
-        u = self.rng.random(st.shape[0])
+        u = self.rng.random(st.shape[0]) if uniforms is None else uniforms
         kn = self.known[st, k]
         learn, forget = t["learn"].to_numpy()[k], t["forget"].to_numpy()[k]
         self.known[st, k] = np.where(kn, u >= forget, u < learn)

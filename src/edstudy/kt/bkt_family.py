@@ -231,11 +231,11 @@ class BKTSimulation(Simulation):
                     guess[j], slip[j] = self.gs[(sk, it)]
         return np.where(self.known[st, k], 1.0 - slip, guess)
 
-    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
+    def _record(self, rows: pd.DataFrame, answers: np.ndarray, uniforms=None) -> None:
         super()._record(rows, answers)
         st = rows["student_id"].to_numpy(dtype=np.int64)
         k = self._cols(rows)
-        u = self.rng.random(st.shape[0])
+        u = self.rng.random(st.shape[0]) if uniforms is None else uniforms
         kn = self.known[st, k]
         self.known[st, k] = np.where(kn, u >= self.forget[k], u < self.learn[st, k])
 

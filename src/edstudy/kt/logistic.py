@@ -56,6 +56,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _sorted_ids(ids) -> pd.Index:
+    """Ids sorted (mixed types, e.g. ints and strings, by type name first)."""
+    idx = pd.Index(ids, dtype=object)
+    try:
+        return idx.sort_values()
+    except TypeError:
+        return pd.Index(sorted(idx, key=lambda x: (type(x).__name__, x)), dtype=object)
+
+
 class LogisticKT(B.KTModel):
     """Base of the logistic student models; subclasses declare their feature blocks.
 
@@ -205,7 +214,7 @@ class LogisticKT(B.KTModel):
         self.converged_ = not any(issubclass(c.category, SkConvergenceWarning) for c in caught)
         p_fit = sigmoid(eta_fit)
         self.log_likelihood_ = float(np.sum(y * np.log(p_fit) + (1 - y) * np.log1p(-p_fit)))
-        self.skills_ = pd.Index(pd.unique(tl.skill_id[fit_rows]), dtype=object).sort_values()
+        self.skills_ = _sorted_ids(pd.unique(tl.skill_id[fit_rows]))
         self.items_ = (
             pd.Index(pd.unique(tl.item_id[fit_rows]), dtype=object)
             if tl.has_items
@@ -491,7 +500,7 @@ class LogisticSimulation(Simulation):
         out[tl.row_index] = sigmoid(eta + self.abilities[st])
         return out
 
-    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
+    def _record(self, rows: pd.DataFrame, answers: np.ndarray, uniforms=None) -> None:
         super()._record(rows, answers)
         tl, st, time = self._sorted(rows)
         y = np.asarray(answers, dtype=float)[tl.row_index]

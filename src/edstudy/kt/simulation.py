@@ -10,6 +10,7 @@ any student model (the columns of the Robust Evaluation Matrix)::
     p = sim.p_next(skills)               # P(correct) of each student's next answer, no change
     y = sim.step(skills, items)          # draw the answers, record them, return 0/1
     sim.observe(skills, answers)         # or record answers drawn by the caller's own stream
+    sim.observe(skills, answers, uniforms=u)  # ... and hidden-state transitions from its uniforms
     sim.p_skills()                       # (n, K) P(correct) on an average item of every skill now
     sim.mastered(0.9)                    # (n, K) p_skills >= 0.9 (BKT models: None = true state)
     sim.log()                            # the response log so far
@@ -70,8 +71,11 @@ class Simulation:
         """P(correct) of candidate rows (``student_id`` = simulated index) given the history."""
         raise NotImplementedError
 
-    def _record(self, rows: pd.DataFrame, answers: np.ndarray) -> None:
-        """Append answered rows to the history (models with latent states also move them)."""
+    def _record(
+        self, rows: pd.DataFrame, answers: np.ndarray, uniforms: np.ndarray | None = None
+    ) -> None:
+        """Append answered rows to the history (models with latent states also move them, with
+        ``uniforms``, one per row, or else draws of :attr:`rng`)."""
         done = rows.assign(correct=pd.array(answers.astype(np.int8), dtype="Int8"))
         self._chunks.append(done)
         st = rows["student_id"].to_numpy(dtype=np.int64)
@@ -143,7 +147,14 @@ class Simulation:
         return y
 
     def observe(
-        self, skills: Any, correct: Any, items: Any = None, *, students=None, times=None
+        self,
+        skills: Any,
+        correct: Any,
+        items: Any = None,
+        *,
+        students=None,
+        times=None,
+        uniforms: Any = None,
     ) -> None:
         """Record answers drawn elsewhere (e.g. by a simulator engine with its own random
         stream, from :meth:`p_next`): the same bookkeeping as :meth:`step` without the draw.
@@ -151,13 +162,23 @@ class Simulation:
         Parameters
         ----------
         correct : 0/1 array (m,)
+        uniforms : float array (m,) in [0, 1), optional
+            Models with a hidden state (BKT family): the uniforms of each student's learning /
+            forgetting transition after this answer, drawn by the caller (e.g. from each
+            student's own stream, so a student's path does not depend on who is simulated with
+            them); default draws of :attr:`rng`. Ignored by models without a hidden state.
             Other arguments as in :meth:`p_next`.
         """
         rows = self._candidates(skills, items, students, times)
         y = np.asarray(correct).reshape(-1)
         if y.shape[0] != len(rows) or not np.isin(y, (0, 1)).all():
             raise ValueError(f"correct must be {len(rows)} values 0 or 1")
-        self._record(rows, y.astype(np.int8))
+        u = None
+        if uniforms is not None:
+            u = np.asarray(uniforms, dtype=float).reshape(-1)
+            if u.shape[0] != len(rows) or not np.all((u >= 0) & (u < 1)):
+                raise ValueError(f"uniforms must be {len(rows)} numbers in [0, 1)")
+        self._record(rows, y.astype(np.int8), u)
 
     def mastered(self, threshold: float = 0.9, skills: Any = None, *, students=None) -> np.ndarray:
         """Which skills each student has mastered now, (m, K) bool: P(correct) on an average

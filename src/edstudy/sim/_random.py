@@ -59,6 +59,7 @@ PURPOSES: dict[str, int] = {
     # cohorts from fitted models (edstudy.sim.from_model)
     "model_known0": 20,
     "model_students": 21,
+    "model_ability": 22,
     # engine (edstudy.sim.engine)
     "pretest": 30,
     "item_start": 31,

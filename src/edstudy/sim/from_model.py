@@ -30,6 +30,9 @@ model to the simulator's two inputs.
     (survey answers, interest, engagement) comes from the data: those are drawn as in
     :func:`edstudy.sim.draw_cohort` with a neutral :data:`REAL_COHORT_POPULATION` (no meshing, no
     dropout). Like there, every draw is keyed by the seed and the student's global index.
+
+Models of :mod:`edstudy.kt` (Best-LR, PFA, IRT, AFM, DAS3H, BKT-ext) have no such parameters:
+their students answer the engine through a responder, :mod:`edstudy.sim.from_kt`.
 """
 
 from __future__ import annotations
