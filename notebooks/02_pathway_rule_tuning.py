@@ -101,6 +101,7 @@ columns = ["practice_minutes", "posttest", "dropped_out", "over_practice", "unde
 by_mastery[["mastery_threshold", *columns]].round(2)
 
 # %% tags=["headline"]
+# NBVAL_CHECK_OUTPUT
 display(Markdown("**Finding.** " + sweep_headline(by_mastery, "mastery_threshold")))
 
 # %% [markdown] tags=[]

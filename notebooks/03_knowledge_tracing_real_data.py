@@ -133,6 +133,7 @@ table.round(3)
 display(Markdown(kt.comparison_notes(comparison.table)))
 
 # %% tags=["headline"]
+# NBVAL_CHECK_OUTPUT
 display(Markdown("**Finding.** " + kt.headline(comparison.table, real=data.real)))
 
 # %% tags=[]

@@ -89,6 +89,7 @@ png_image(plots.power_curves(curves, checks=checks, effect=effect), dpi=72)
 plan.mdes_table(two_level, [10, 20, 40, 80, 120])
 
 # %% tags=["headline"]
+# NBVAL_CHECK_OUTPUT
 need = plan.plan_power(two_level[checked], effect).required_units
 display(Markdown(f"**Finding.** Detecting {effect:g} SD with 80% power takes {need} classes of "
                  f"{class_size} (both arms) at {checked} with a pretest explaining {r2:g} of the "
@@ -143,6 +144,8 @@ pilot = pilot_estimates(pilot_run.analysis_frame(), treatment="individualized",
 pilot.to_frame()
 
 # %% tags=[]
+# NBVAL_CHECK_OUTPUT
+# (the formula against the simulated studies: points on the power curve)
 small = pilot_study.with_changes(n_students=runner_classes * runner_class_size,
                                  class_size=runner_class_size, replications=1)
 power_check.study_power_check(small, treatment="individualized", control="one_size",

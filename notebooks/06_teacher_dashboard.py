@@ -108,4 +108,5 @@ print(snapshot.summary.flag_text())
 print(snapshot.summary.table(2).to_string())
 
 # %% tags=["headline"]
+# NBVAL_CHECK_OUTPUT
 display(Markdown("**Finding.** " + snapshot.summary.text()))

@@ -68,6 +68,8 @@ for name in trials:
 # scores"), and the p-value before and after the Benjamini-Hochberg correction.
 
 # %% tags=[]
+# NBVAL_CHECK_OUTPUT
+# (effect sizes, intervals, improvement index, corrected p-values)
 for name, result in results.items():
     display(Markdown(f"**{result.spec.name}** ({result.spec.design_text()})\n\n"
                      + "\n".join(f"- {s}" for s in result.finding_sentences())))
@@ -94,6 +96,7 @@ if "video_vs_text.yaml" in results:
     display(vt.baseline[["covariate", "measure", "effect_size", "category"]].round(3))
 
 # %% tags=["headline"]
+# NBVAL_CHECK_OUTPUT
 first = next(iter(results.values()), None)
 if first is not None:
     display(Markdown("**Finding.** " + first.finding_sentences()[0]))
