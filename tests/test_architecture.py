@@ -28,6 +28,7 @@ PACKAGE = SRC / "edstudy"
 LAYERS: dict[str, int] = {
     "_format": 0,
     "_output": 0,
+    "_options": 0,
     "schema": 0,
     "plots": 0,
     "datasets": 1,

@@ -28,7 +28,6 @@ transition and no evidence, so activities without an answer still teach.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import math
 import os
@@ -41,6 +40,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from edstudy._options import EstimatorOptions
 from edstudy._output import write_file
 from edstudy.bkt import _kernels as K
 from edstudy.bkt import metrics as M
@@ -141,7 +141,7 @@ def _threads(n_jobs: int | None) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-class BKT:
+class BKT(EstimatorOptions):
     """Bayesian Knowledge Tracing fitted by EM, scikit-learn style.
 
     Parameters
@@ -255,40 +255,6 @@ class BKT:
         self.seed = seed
         self.n_jobs = n_jobs
         self._check_options()
-
-    # ------------------------------------------------------------------ sklearn plumbing
-    @classmethod
-    def _option_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Options as a dict (scikit-learn API)."""
-        return {name: getattr(self, name) for name in self._option_names()}
-
-    def set_params(self, **params: Any) -> BKT:
-        """Change options (scikit-learn API); unknown names raise ``ValueError``."""
-        names = self._option_names()
-        for key, value in params.items():
-            if key not in names:
-                raise ValueError(f"unknown option {key!r}; allowed: {', '.join(names)}")
-            setattr(self, key, value)
-        self._check_options()
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {
-            n: p.default for n, p in inspect.signature(type(self).__init__).parameters.items()
-        }
-        changed = []
-        for name, value in self.get_params().items():
-            d = defaults[name]
-            same = (
-                value is d if isinstance(value, Mapping | pd.DataFrame) or d is None else value == d
-            )
-            if not same:
-                changed.append(f"{name}={value!r}")
-        return f"BKT({', '.join(changed)})"
 
     def _check_options(self) -> None:
         for name in (
@@ -817,9 +783,7 @@ class BKT:
             the wrong type or out of range, guess/slip that would make a correct answer lower
             mastery.
         """
-        doc = read_model_document(
-            path, model_format=MODEL_FORMAT, option_names=cls._option_names()
-        )
+        doc = read_model_document(path, model_format=MODEL_FORMAT, option_names=cls._option_names())
         options = dict(doc["options"])
         fx = options.get("fixed")
         if isinstance(fx, Mapping) and "__frame__" in fx:

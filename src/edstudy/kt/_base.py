@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edstudy._options import EstimatorOptions
 from edstudy.bkt import metrics as M
 from edstudy.bkt.model import ConvergenceWarning, NotFittedError
 from edstudy.schema import validate_log
@@ -75,7 +76,7 @@ def scored(y: np.ndarray) -> np.ndarray:
     return ~np.isnan(y)
 
 
-class KTModel:
+class KTModel(EstimatorOptions):
     """Base of the estimators: scikit-learn plumbing, ``score``, ``cross_validate`` and JSON.
 
     Subclasses implement ``_check_options``, ``fit``, ``predict_proba``, ``_state`` (fitted
@@ -84,36 +85,6 @@ class KTModel:
 
     #: name in :data:`edstudy.kt.MODELS` of the default configuration
     name = "model"
-
-    # ------------------------------------------------------------------ sklearn plumbing
-    @classmethod
-    def _option_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Options as a dict (scikit-learn API)."""
-        return {name: getattr(self, name) for name in self._option_names()}
-
-    def set_params(self, **params: Any) -> KTModel:
-        """Change options (scikit-learn API); unknown names raise ``ValueError``."""
-        names = self._option_names()
-        for key, value in params.items():
-            if key not in names:
-                raise ValueError(f"unknown option {key!r}; allowed: {', '.join(names)}")
-            setattr(self, key, value)
-        self._check_options()
-        return self
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__).parameters
-        changed = [
-            f"{k}={v!r}" for k, v in self.get_params().items() if not _same(v, sig[k].default)
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-    def _check_options(self) -> None:  # pragma: no cover - overridden
-        pass
 
     def _fitted(self) -> None:
         if not getattr(self, "_is_fitted", False):
@@ -236,15 +207,6 @@ class KTModel:
             raise ValueError(f"{path}: {err}") from None
         est._is_fitted = True
         return est
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray | pd.DataFrame) or isinstance(b, np.ndarray | pd.DataFrame):
-        return a is b
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return a is b
 
 
 def plain(x: Any) -> Any:

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
 from edstudy.bkt import BKT
 from edstudy.bkt.model import ConvergenceWarning
@@ -51,14 +52,11 @@ _SKILL_PARAMS = ("prior", "learn", "forget", "gamma0", "gamma1")
 
 
 def _sigmoid(x):
-    x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return expit(np.asarray(x, dtype=float))
 
 
 def _logit(p):
-    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    return np.log(p) - np.log1p(-p)
+    return logit(np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6))
 
 
 class BKTExt(B.KTModel):

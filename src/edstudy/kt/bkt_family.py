@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
 from edstudy.bkt import BKT, BKTParams
 from edstudy.bkt.params import ALL
@@ -24,13 +25,11 @@ __all__ = ["BKTModel", "BKTSimulation"]
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return expit(np.asarray(x, dtype=float))
 
 
 def _logit(p):
-    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
-    return np.log(p) - np.log1p(-p)
+    return logit(np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9))
 
 
 class BKTModel(B.KTModel):

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
@@ -51,9 +52,8 @@ HANDLE_UNKNOWN = ("average", "error")
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """The logistic function (scipy's ``expit``, stable for any ``x``)."""
+    return expit(np.asarray(x, dtype=float))
 
 
 def _sorted_ids(ids) -> pd.Index:
