@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from edstudy._output import MANIFEST, OutputError, ResultError, read_manifest, result_folder
+from edstudy._output import (
+    MANIFEST,
+    OutputError,
+    ResultError,
+    interrupts_latched,
+    read_manifest,
+    result_folder,
+)
 from edstudy.cli import main
 from edstudy.experiment import StudyResult
 from edstudy.sim import data_path
@@ -257,3 +264,22 @@ def test_a_fresh_folder_killed_mid_run_is_absent(tmp_path, tiny):
     proc.wait(timeout=60)
     assert not out.exists()
     assert pd.Series([p.name for p in tmp_path.iterdir()]).isin(["big.yaml", "tiny.yaml"]).all()
+
+
+def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_result_from_appearing(tmp_path):
+    """numba's cache loading runs Python callbacks from compiled code; a KeyboardInterrupt raised
+    there is printed as "Exception ignored" and lost. The latch remembers it."""
+    out = tmp_path / "results"
+    with pytest.raises(KeyboardInterrupt), interrupts_latched():
+        with result_folder(out, kind="study") as tmp:
+            (tmp / "outcomes.csv").write_text("a\n1\n")
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass  # what the callback does with it
+            (tmp / "log.csv").write_text("b\n2\n")  # the run carries on to the end
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with result_folder(out, kind="study") as tmp:  # the latch is not left set
+        (tmp / "outcomes.csv").write_text("a\n1\n")
+    assert read_manifest(out, kind="study")["kind"] == "study"

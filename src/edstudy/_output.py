@@ -17,6 +17,12 @@ Every folder edstudy writes (a study's results, a trial's analysis, the HTML rep
    folder is removed, or, after a hard kill, left as a hidden ``.part`` sibling that no reader
    accepts.
 
+A Ctrl-C is not always seen where it is pressed: Python raises ``KeyboardInterrupt`` inside
+whatever runs at that moment, and a callback from compiled code (numba loading its cache through
+llvmlite) reports it as "Exception ignored" and carries on. Under :func:`interrupts_latched` (the
+command line runs every command inside it) a Ctrl-C is also remembered, and :func:`result_folder`
+checks that memory before it moves anything into place: an interrupted run never publishes.
+
 :func:`read_manifest` is what every reader calls first: it refuses a folder without a complete
 manifest, or with a file missing, changed (size or hash differs) or added, naming the file.
 """
@@ -28,8 +34,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -39,6 +47,7 @@ __all__ = [
     "MANIFEST",
     "OutputError",
     "ResultError",
+    "interrupts_latched",
     "read_manifest",
     "result_folder",
     "sha256_file",
@@ -57,6 +66,42 @@ class OutputError(ValueError):
 
 class ResultError(ValueError):
     """A result folder is incomplete or was changed after edstudy wrote it."""
+
+
+_interrupted = threading.Event()
+
+
+@contextlib.contextmanager
+def interrupts_latched() -> Iterator[None]:
+    """Remember every Ctrl-C (SIGINT) while the block runs, even one that is swallowed.
+
+    The handler raises ``KeyboardInterrupt`` as Python's own does, and also sets a flag that
+    :func:`result_folder` checks before it publishes a result. Outside the main thread, or when
+    SIGINT is ignored (``nohup``) or handled by someone else, nothing changes.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def latch(signum: int, frame: Any) -> None:
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+    _interrupted.clear()
+    signal.signal(signal.SIGINT, latch)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _interrupted.clear()
+
+
+def _raise_if_interrupted() -> None:
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
 
 
 def sha256_file(path: Path) -> str:
@@ -234,7 +279,9 @@ def result_folder(
         raise OutputError(f"cannot write results next to {out}: {err.strerror or err}") from None
     try:
         yield tmp
+        _raise_if_interrupted()
         _write_manifest(tmp, kind=kind, seed=seed, command=command, extra=extra)
+        _raise_if_interrupted()
         old = None
         if out.exists():
             _check_target(out, overwrite)  # still ours to replace after the work?

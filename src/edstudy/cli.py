@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from edstudy._output import interrupts_latched
+
 
 def _recorded_command(args: argparse.Namespace) -> list[str]:
     """The command line as given, with the output folder written ``<out>`` so that the same
@@ -254,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
-        return args.func(args)
+        with interrupts_latched():
+            return args.func(args)
     except (ValueError, KeyError, OSError, RecursionError) as err:
         if os.environ.get("EDSTUDY_DEBUG"):
             raise
