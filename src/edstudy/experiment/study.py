@@ -66,6 +66,7 @@ def study_file(path_or_name: str | Path) -> Path:
         return data_path(SHIPPED_STUDIES[str(path_or_name)])
     return p
 
+
 RANDOMIZATION_UNITS = ("student", "class", "school", "none")
 _TOP_KEYS = (
     "name",
