@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 REPORTS ?= reports
 PYTEST_ARGS ?=
 
-.PHONY: install test report bench dashboard lint clean
+.PHONY: install test report bench mutation dashboard lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,12 +32,19 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 	$(BIN)/python benchmarks/run_all.py
 
+## Mutation testing of the core modules with cosmic-ray (hours; not part of `make test`):
+## `make mutation MODULE=rules` runs one module (names in mutation/config.toml); a stopped run
+## resumes. Scores and surviving mutants: .mutation/<module>/, explained in docs/testing.md.
+MODULE ?=
+mutation: $(STAMP)
+	$(BIN)/python mutation/run.py $(MODULE)
+
 ## Teacher dashboard served with Voila on http://127.0.0.1:8866
 dashboard: $(STAMP)
 	$(BIN)/voila notebooks/06_teacher_dashboard.ipynb --port=8866 --Voila.ip=127.0.0.1
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks mutation
 
 clean:
-	rm -rf $(REPORTS) .pytest_cache build dist src/*.egg-info
+	rm -rf $(REPORTS) .pytest_cache .mutation build dist src/*.egg-info
