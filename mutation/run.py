@@ -24,10 +24,15 @@ the code computes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import re
+import select
+import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -70,30 +75,148 @@ def _test_args(mod: dict) -> list[str]:
     return args
 
 
+def _env(cache: str) -> dict[str, str]:
+    """Environment of one mutant's test run."""
+    return {
+        "PYTHONPATH": str(ROOT / "src"),
+        "NUMBA_CACHE_DIR": cache,  # empty: the (mutated) kernels are compiled, never loaded
+        "NUMBA_OPT": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # nbval, playwright, xdist: seconds per run
+        "CI": "1",  # tests/conftest.py: hypothesis draws the same examples every run
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def _pytest_here(name: str) -> int:
+    """Run the module's tests in this process, refusing an edstudy that is not this checkout's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("edstudy")
+    src = (ROOT / "src").resolve()
+    if spec is None or src not in Path(spec.origin or "").resolve().parents:
+        print(f"edstudy resolves to {spec and spec.origin}, not to {src}: refusing", flush=True)
+        return 99
+    import pytest
+
+    args = ["-x", "-q", "-p", "no:cacheprovider", *_test_args(_module(_config(), name))]
+    return int(pytest.main(args))
+
+
+# A fork server: one process that has imported the heavy third-party libraries (never edstudy,
+# never numba) forks a child per mutant, which imports edstudy from the mutated source and runs
+# pytest. It saves the seconds of those imports on every mutant.
+HEAVY = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.formula.api",
+         "pandera.pandas", "hypothesis", "pytest", "yaml")  # fmt: skip
+
+
+def _wait(pid: int, conn: socket.socket, timeout: float) -> int:
+    """Exit status of the child; kill it when the client goes away or the time is up."""
+    end = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        readable, _, _ = select.select([conn], [], [], 0.2)
+        gone = bool(readable) and not conn.recv(1)
+        if gone or time.monotonic() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return 124
+
+
+def serve(path: str, name: str, timeout: float) -> None:
+    import importlib
+
+    for module in HEAVY:
+        importlib.import_module(module)
+    assert "edstudy" not in sys.modules and "numba" not in sys.modules
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    while True:
+        conn, _ = srv.accept()
+        if conn.makefile().readline().strip() == "stop":
+            break
+        with tempfile.TemporaryDirectory(prefix="edstudy-mutant-") as cache:
+            out = Path(cache) / "output.txt"
+            pid = os.fork()
+            if pid == 0:  # the child: this mutant's test run
+                srv.close()
+                conn.close()
+                os.environ.update(_env(cache))
+                os.chdir(ROOT)
+                sys.path.insert(0, str(ROOT / "src"))
+                sys.dont_write_bytecode = True
+                fd = os.open(out, os.O_WRONLY | os.O_CREAT)
+                os.dup2(fd, 1)
+                os.dup2(fd, 2)
+                code = 1
+                try:
+                    code = _pytest_here(name)
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            code = _wait(pid, conn, timeout)
+            tail = out.read_text(errors="replace")[-3000:] if out.exists() else ""
+            if code == 124:
+                tail += f"\nmutation-timeout after {timeout:.0f} s"
+        try:
+            conn.sendall(f"{code}\n{tail}".encode())
+        except OSError:
+            pass
+        conn.close()
+
+
 def run_tests(name: str) -> int:
-    """Run the module's tests on this checkout's src/ with a fresh numba cache (one mutant)."""
-    mod = _module(_config(), name)
-    with tempfile.TemporaryDirectory(prefix="edstudy-mutant-numba-") as cache:
-        env = dict(os.environ)
-        env.update(
-            PYTHONPATH=str(ROOT / "src"),
-            NUMBA_CACHE_DIR=cache,
-            NUMBA_OPT="0",
-            NUMBA_NUM_THREADS="1",
-            OMP_NUM_THREADS="1",
-            OPENBLAS_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",  # nbval, playwright, xdist: seconds per run
-            CI="1",  # tests/conftest.py: hypothesis draws the same examples every run
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
-        return subprocess.call([*cmd, *_test_args(mod)], cwd=ROOT, env=env)
+    """One mutant's test run: through the fork server when one is running, else a new process
+    (with a fresh numba cache either way)."""
+    path = os.environ.get("EDSTUDY_MUTATION_SERVER")
+    if path:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.connect(path)
+            c.sendall(b"run\n")
+            reply = c.makefile(errors="replace").read()
+        code, _, output = reply.partition("\n")
+        print(output)
+        return int(code)
+    with tempfile.TemporaryDirectory(prefix="edstudy-mutant-") as cache:
+        env = {**os.environ, **_env(cache)}
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--pytest", name]
+        return subprocess.call(cmd, cwd=ROOT, env=env)
 
 
-def _digest(mod: dict) -> str:
+@contextlib.contextmanager
+def _server(name: str, timeout: float):
+    """A fork server for the module's runs, named in EDSTUDY_MUTATION_SERVER meanwhile."""
+    folder = tempfile.mkdtemp(prefix="edstudy-mut-")
+    path = os.path.join(folder, "socket")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", path, "--timeout",
+           str(timeout), name]  # fmt: skip
+    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **threads})  # fork-safe BLAS
+    try:
+        while not os.path.exists(path):
+            if proc.poll() is not None:
+                raise SystemExit("the mutation test server did not start")
+            time.sleep(0.2)
+        os.environ["EDSTUDY_MUTATION_SERVER"] = path
+        yield
+    finally:
+        os.environ.pop("EDSTUDY_MUTATION_SERVER", None)
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _digest(cfg: dict, mod: dict) -> str:
+    """What a session's mutants and results depend on: the source, the tests chosen, the
+    operators (changing a test file's content keeps the session: --retest reruns survivors)."""
     h = hashlib.sha256(mod["file"].read_bytes())
-    h.update(json.dumps([mod["tests"], mod.get("timeout")]).encode())
+    h.update(json.dumps([mod["tests"], mod.get("timeout"), cfg["operators"]["keep"]]).encode())
     return h.hexdigest()
 
 
@@ -108,7 +231,7 @@ def _operators_excluded(keep: list[str]) -> list[str]:
 def _write_config(cfg: dict, name: str, mod: dict, folder: Path) -> Path:
     base = dict(cfg["cosmic-ray"])
     base["module-path"] = str(mod["file"].relative_to(ROOT))
-    base["timeout"] = float(mod.get("timeout", 120))
+    base["timeout"] = _timeout(mod) + 30.0  # the fork server stops a run at the module's limit
     base["test-command"] = f"{sys.executable} mutation/run.py --test {name}"
     base["filters"] = {
         "operators-filter": {"exclude-operators": _operators_excluded(cfg["operators"]["keep"])}
@@ -147,21 +270,30 @@ def run_module(cfg: dict, name: str, *, fresh: bool = False) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     session = folder / "session.sqlite"
     stamp = folder / "digest"
-    digest = _digest(mod)
+    digest = _digest(cfg, mod)
     if session.exists() and (fresh or not stamp.exists() or stamp.read_text() != digest):
         print(f"{name}: starting over (fresh, or the module or its test selection changed)")
         session.unlink()
     config = _write_config(cfg, name, mod, folder)
-    start = time.perf_counter()
-    if run_tests(name) != 0:
-        raise SystemExit(f"{name}: the tests fail on the unmutated code; fix that first")
-    print(f"{name}: baseline passes in {time.perf_counter() - start:.0f} s")
     if not session.exists():
         _cr("cosmic-ray", "init", str(config), str(session))
         _cr("cr-filter-operators", str(session), str(config))
         stamp.write_text(digest)
-    _guarded_exec(mod, config, session)
+    with _server(name, _timeout(mod)):
+        _baseline(name)
+        _guarded_exec(mod, config, session)
     report(cfg, [name])
+
+
+def _timeout(mod: dict) -> float:
+    return float(mod.get("timeout", 120))
+
+
+def _baseline(name: str) -> None:
+    start = time.perf_counter()
+    if run_tests(name) != 0:
+        raise SystemExit(f"{name}: the tests fail on the unmutated code; fix that first")
+    print(f"{name}: the tests pass on the unmutated code in {time.perf_counter() - start:.0f} s")
 
 
 def retest(cfg: dict, name: str) -> None:
@@ -170,7 +302,7 @@ def retest(cfg: dict, name: str) -> None:
     if not session.exists():
         raise SystemExit(f"{name}: no session yet; run `make mutation MODULE={name}` first")
     mod = _module(cfg, name)
-    if (STATE / name / "digest").read_text() != _digest(mod):
+    if (STATE / name / "digest").read_text() != _digest(cfg, mod):
         print(f"{name}: the module or its test selection changed; running it whole")
         run_module(cfg, name)
         return
@@ -178,7 +310,9 @@ def retest(cfg: dict, name: str) -> None:
         n = db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'").rowcount
     print(f"{name}: running {n} survivor(s) again")
     config = _write_config(cfg, name, mod, STATE / name)
-    _guarded_exec(mod, config, session)
+    with _server(name, _timeout(mod)):
+        _baseline(name)
+        _guarded_exec(mod, config, session)
     report(cfg, [name])
 
 
@@ -226,7 +360,7 @@ def score(name: str) -> dict | None:
             out["skipped"] += 1
         elif r["test"] == "KILLED":
             out["killed"] += 1
-            out["timeout"] += r["output"] == "timeout"
+            out["timeout"] += "timeout" in (r["output"] or "")[-80:]
         elif r["test"] == "SURVIVED":
             before, after = _changed_lines(r["diff"] or "")
             match = [
@@ -278,13 +412,19 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--retest", action="store_true", help="run the survivors again")
     group.add_argument("--report", action="store_true", help="print the scores only")
     group.add_argument("--test", action="store_true", help="run one module's tests (per mutant)")
+    group.add_argument("--pytest", action="store_true", help=argparse.SUPPRESS)
+    group.add_argument("--serve", metavar="SOCKET", help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     cfg = _config()
     names = args.modules or list(cfg["modules"])
-    if args.test:
+    if args.test or args.pytest or args.serve:
         if len(names) != 1:
             parser.error("--test takes one module")
-        return run_tests(names[0])
+        if args.serve:
+            serve(args.serve, names[0], args.timeout)
+            return 0
+        return _pytest_here(names[0]) if args.pytest else run_tests(names[0])
     if args.report:
         report(cfg, names)
         return 0

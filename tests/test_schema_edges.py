@@ -1,0 +1,211 @@
+"""The edges of every checked column of the two tables, and of the int64 and sequence bookkeeping.
+
+Each range is checked on both sides of its boundary: the boundary value itself is accepted and
+the nearest value outside is refused with the column's message (a check tightened or loosened by
+one step fails here). Optional columns are checked for their canonical dtype and for accepting
+missing values; unknown columns pass through.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from edstudy.schema import (
+    LOG_OPTIONAL,
+    LOG_REQUIRED,
+    OUTCOME_COLUMNS,
+    SchemaError,
+    to_sequences,
+    validate_log,
+    validate_outcomes,
+)
+
+
+def _log(**columns) -> pd.DataFrame:
+    base = {"student_id": [1, 2], "skill_id": ["a", "a"], "order": [0, 0], "correct": [1, 0]}
+    return pd.DataFrame({**base, **columns})
+
+
+def _problems(fn, df) -> list[str]:
+    with pytest.raises(SchemaError) as err:
+        fn(df)
+    return err.value.problems
+
+
+def test_declared_columns():
+    assert LOG_REQUIRED == ("student_id", "skill_id", "order", "correct")
+    assert set(LOG_OPTIONAL) == {
+        "item_id", "activity", "chosen", "class_id", "school_id", "arm", "timestamp",
+        "duration_s", "hints",
+    }  # fmt: skip
+    assert OUTCOME_COLUMNS[0] == "student_id" and len(OUTCOME_COLUMNS) == 13
+
+
+@pytest.mark.parametrize(
+    ("column", "good", "bad", "message"),
+    [
+        ("order", [0, 5], [-1, 0], "order must be a whole number >= 0: 1 row, first at index 0 "
+                                    "(value -1)"),
+        ("correct", [0, 1], [1, 2], "correct must be 0 or 1: 1 row, first at index 1 (value 2)"),
+        ("correct", [0, 1], [-1, 1], "correct must be 0 or 1: 1 row, first at index 0 "
+                                     "(value -1)"),
+        ("duration_s", [0.0, 3.5], [-0.5, 1.0], "duration_s must be a number of seconds >= 0: "
+                                                "1 row, first at index 0 (value -0.5)"),
+        ("hints", [0, 3], [0, -1], "hints must be a whole number >= 0: 1 row, first at index 1 "
+                                   "(value -1)"),
+    ],
+)  # fmt: skip
+def test_log_ranges_on_both_sides_of_the_boundary(column, good, bad, message):
+    validate_log(_log(**{column: good}))
+    assert _problems(validate_log, _log(**{column: bad})) == [message]
+
+
+@pytest.mark.parametrize(
+    ("column", "good", "bad", "message"),
+    [
+        ("pretest", [0.0, 1.0], [-0.01, 0.5], "pretest must be a number between 0 and 1: 1 row, "
+                                              "first at index 0 (value -0.01)"),
+        ("posttest", [0.0, 1.0], [0.5, 1.01], "posttest must be a number between 0 and 1: "
+                                              "1 row, first at index 1 (value 1.01)"),
+        ("engagement", [0.0, 1.0], [1.5, -0.5], "engagement must be a number between 0 and 1: "
+                                                "2 rows, first at index 0 (value 1.5)"),
+        ("skills_mastered", [0, 4], [3, -1], "skills_mastered must be a whole number >= 0: "
+                                             "1 row, first at index 1 (value -1)"),
+        ("opportunities", [0, 9], [-2, 0], "opportunities must be a whole number >= 0: 1 row, "
+                                           "first at index 0 (value -2)"),
+        ("time_on_task", [0.0, 60.0], [-1.0, 0.0], "time_on_task must be a number of seconds "
+                                                   ">= 0: 1 row, first at index 0 (value -1)"),
+    ],
+)  # fmt: skip
+def test_outcome_ranges_on_both_sides_of_the_boundary(column, good, bad, message):
+    table = pd.DataFrame({"student_id": [1, 2]})
+    validate_outcomes(table.assign(**{column: good}))
+    assert _problems(validate_outcomes, table.assign(**{column: bad})) == [message]
+
+
+def test_optional_log_columns_get_their_dtypes_and_may_be_missing():
+    log = _log(
+        duration_s=[3, None],
+        hints=[2.0, None],
+        chosen=[1, None],
+        timestamp=["2024-01-02 10:00", None],
+        activity=["video", None],
+        arm=["a", None],
+        item_id=["q1", "q2"],
+        class_id=[None, 1],
+        school_id=[None, None],
+        notes=["kept", 2],  # a column the schema does not know passes through unchanged
+    )
+    out = validate_log(log)
+    assert str(out["duration_s"].dtype) == "float64" and out["duration_s"].isna().tolist() == [
+        False, True,
+    ]  # fmt: skip
+    assert str(out["hints"].dtype) == "Int64" and out["hints"].tolist()[0] == 2
+    assert str(out["chosen"].dtype) == "boolean" and out["chosen"].tolist()[0] is True
+    assert str(out["timestamp"].dtype) == "datetime64[ns]"
+    assert out["timestamp"].iloc[0] == pd.Timestamp("2024-01-02 10:00")
+    assert pd.api.types.is_string_dtype(out["activity"]) and pd.api.types.is_string_dtype(
+        out["arm"]
+    )
+    assert out["notes"].tolist() == ["kept", 2]
+    # scored and unscored rows; nullable Int8
+    out = validate_log(_log(correct=[1, None]))
+    assert str(out["correct"].dtype) == "Int8" and out["correct"].isna().tolist() == [False, True]
+
+
+def test_ids_must_be_present_where_declared():
+    assert _problems(validate_log, _log(item_id=[None, "q"])) == [
+        "item_id must not be missing: 1 row, first at index 0 (value nan)"
+    ]
+    assert _problems(validate_log, _log(skill_id=["a", None])) == [
+        "skill_id must not be missing: 1 row, first at index 1 (value nan)"
+    ]
+    outcomes = pd.DataFrame({"student_id": [1, 2], "final_result": ["Pass", None]})
+    out = validate_outcomes(outcomes.assign(completed=[True, None], dropped_out=[0, 1]))
+    assert str(out["completed"].dtype) == "boolean" and str(out["dropped_out"].dtype) == "boolean"
+    assert pd.api.types.is_string_dtype(out["final_result"])
+
+
+def test_int64_boundary_of_integer_columns():
+    # 2**62 is a whole number an int64 holds; 2**63 is the first one it cannot
+    assert validate_log(_log(order=[2.0**62, 0.0]))["order"].tolist() == [2**62, 0]
+    assert _problems(validate_log, _log(order=[2.0**63, 0.0])) == [
+        "order must be a whole number >= 0 (and below 2**63): 1 row, first at index 0 "
+        "(value 9223372036854775808)"
+    ]
+    assert _problems(validate_log, _log(order=[0.0, -(2.0**63)])) == [
+        "order must be a whole number >= 0 (and below 2**63): 1 row, first at index 1 "
+        "(value -9223372036854775808)"
+    ]
+    huge = pd.Series([2**64, 0], dtype=object)  # Python ints beyond int64, as read from JSON
+    assert _problems(validate_log, _log(order=huge)) == [
+        "order must be a whole number >= 0 (and below 2**63): 1 row, first at index 0 "
+        "(value 18446744073709551616)"
+    ]
+    # fractions are refused before the cast would truncate them; missing values are not fractions
+    assert _problems(validate_log, _log(hints=[1.5, np.nan])) == [
+        "hints must be a whole number >= 0: 1 row, first at index 0 (value 1.5)"
+    ]
+    assert _problems(validate_outcomes, pd.DataFrame({"student_id": [1], "opportunities": [2.5]}))
+
+
+def test_values_are_described_as_written():
+    # whole floats print as integers, text with quotes, the first failing row by index
+    log = _log(correct=[2.0, 3.0], order=[0, 1]).set_axis([7, 3])
+    assert _problems(validate_log, log) == ["correct must be 0 or 1: 2 rows, first at index 3 "
+                                            "(value 3)"]  # fmt: skip
+    log = _log(correct=["yes", 1]).astype({"correct": object})
+    assert _problems(validate_log, log) == [
+        "correct must be 0 or 1: 1 row, first at index 0 (value 'yes')"
+    ]
+
+
+def test_sequences_with_a_fixed_skill_index():
+    log = validate_log(
+        pd.DataFrame(
+            {"student_id": ["x", "x", "y"], "skill_id": ["b", "b", "b"], "order": [4, 2, 0],
+             "correct": [1, 0, 1]}
+        )
+    )  # fmt: skip
+    seqs = to_sequences(log, skills=pd.Index(["a", "b", "c"]))
+    # skill codes follow the given index: 'a' and 'c' have no sequences
+    assert seqs.skill_offsets.tolist() == [0, 0, 2, 2]
+    assert seqs.seq_skill.tolist() == [1, 1] and seqs.seq_student.tolist() == [0, 1]
+    assert seqs.offsets.tolist() == [0, 2, 3] and seqs.row_index.tolist() == [1, 0, 2]
+    assert seqs.n_rows == 3 and seqs.n_sequences == 2 and seqs.lengths.tolist() == [2, 1]
+    assert seqs.correct.dtype == np.int8 and seqs.offsets.dtype == np.int64
+    # the first five unknown skills are named
+    many = log.assign(skill_id=["s1", "s2", "s3"]).pipe(
+        lambda d: pd.concat([d, d.assign(skill_id=["s4", "s5", "s6"], order=[5, 6, 7])])
+    )
+    with pytest.raises(KeyError) as err:
+        to_sequences(many.reset_index(drop=True), skills=pd.Index(["a"]))
+    assert "['s1', 's2', 's3', 's4', 's5']" in str(err.value)
+    assert "s6" not in str(err.value)
+    with pytest.raises(KeyError, match=r"\['s1'\]"):  # the first skill code (0) is a known skill
+        to_sequences(log.assign(skill_id=["a", "s1", "a"]), skills=pd.Index(["a"]))
+
+
+def test_every_row_starts_or_continues_its_sequence():
+    rng = np.random.default_rng(3)
+    n = 400
+    log = validate_log(
+        pd.DataFrame(
+            {"student_id": rng.integers(0, 9, n), "skill_id": rng.integers(0, 4, n),
+             "order": rng.permutation(n), "correct": rng.integers(0, 2, n)}
+        )
+    )  # fmt: skip
+    seqs = to_sequences(log)
+    key = log[["skill_id", "student_id", "order"]].to_numpy()[seqs.row_index]
+    # sorted by skill, then student, then order
+    assert (np.diff(key[:, 0]) >= 0).all()
+    for s in range(seqs.n_sequences):
+        rows = key[seqs.offsets[s] : seqs.offsets[s + 1]]
+        assert (rows[:, :2] == rows[0, :2]).all() and (np.diff(rows[:, 2]) > 0).all()
+        assert seqs.skills[seqs.seq_skill[s]] == rows[0, 0]
+        assert seqs.students[seqs.seq_student[s]] == rows[0, 1]
+        if s:  # a new sequence changes the skill or the student
+            assert tuple(rows[0, :2]) != tuple(key[seqs.offsets[s] - 1, :2])
+    assert seqs.offsets[-1] == n and sorted(seqs.row_index.tolist()) == list(range(n))
