@@ -33,11 +33,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 ## Mutation testing of the core modules with cosmic-ray (hours; not part of `make test`):
-## `make mutation MODULE=rules` runs one module (names in mutation/config.toml); a stopped run
-## resumes. Scores and surviving mutants: .mutation/<module>/, explained in docs/testing.md.
+## `make mutation MODULE=rules` runs one module (names in mutation/config.toml); MINUTES=30 stops
+## each module's run after 30 minutes; a stopped run resumes. Scores and surviving mutants:
+## .mutation/<module>/, explained in docs/testing.md.
 MODULE ?=
+MINUTES ?=
 mutation: $(STAMP)
-	$(BIN)/python mutation/run.py $(MODULE)
+	$(BIN)/python mutation/run.py $(MODULE) $(if $(MINUTES),--max-minutes $(MINUTES))
 
 ## Teacher dashboard served with Voila on http://127.0.0.1:8866
 dashboard: $(STAMP)

@@ -10,6 +10,7 @@ changed since it was created is started over.
     python mutation/run.py --fresh MODULE        start the module's session over
     python mutation/run.py --retest MODULE       run the survivors again (after adding tests)
     python mutation/run.py --report [MODULE ...] scores, and .mutation/<module>/survivors.md
+    python mutation/run.py --max-minutes 30 ...  stop each module's run after 30 minutes
     python mutation/run.py --test MODULE         the test command cosmic-ray runs per mutant
 
 Survivors listed in ``mutation/equivalent.toml`` (mutants that cannot change any result, each
@@ -136,6 +137,15 @@ def serve(path: str, name: str, timeout: float) -> None:
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(1)
+    running: list[int] = []
+
+    def stop(signum, frame):  # the driver stops the server: stop the mutant's run with it
+        for pid in running:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     while True:
         conn, _ = srv.accept()
         if conn.makefile().readline().strip() == "stop":
@@ -160,7 +170,9 @@ def serve(path: str, name: str, timeout: float) -> None:
                     sys.stdout.flush()
                     sys.stderr.flush()
                     os._exit(code)
+            running[:] = [pid]
             code = _wait(pid, conn, timeout)
+            running.clear()
             tail = out.read_text(errors="replace")[-3000:] if out.exists() else ""
             if code == 124:
                 tail += f"\nmutation-timeout after {timeout:.0f} s"
@@ -253,18 +265,28 @@ def _cr(*args: str) -> None:
     subprocess.run([str(BIN / args[0]), *args[1:]], cwd=ROOT, check=True)
 
 
-def _guarded_exec(mod: dict, config: Path, session: Path) -> None:
-    """``cosmic-ray exec``; whatever happens, the module's source is as it was before."""
+def _guarded_exec(mod: dict, config: Path, session: Path, minutes: float | None) -> None:
+    """``cosmic-ray exec``, stopped (by SIGINT, so that cosmic-ray writes the original source
+    back) after ``minutes``; whatever happens, the module's source is as it was before."""
     original = mod["file"].read_bytes()
+    proc = subprocess.Popen([str(BIN / "cosmic-ray"), "exec", str(config), str(session)], cwd=ROOT)
     try:
-        _cr("cosmic-ray", "exec", str(config), str(session))
+        proc.wait(timeout=None if minutes is None else 60 * minutes)
+    except subprocess.TimeoutExpired:
+        print(f"{mod['path']}: time budget of {minutes:g} min used; stopping (resume later)")
+        proc.send_signal(signal.SIGINT)
+        proc.wait()
+    except BaseException:
+        proc.send_signal(signal.SIGINT)
+        proc.wait()
+        raise
     finally:
         if mod["file"].read_bytes() != original:
             mod["file"].write_bytes(original)
             print(f"warning: {mod['path']} was left mutated; restored", file=sys.stderr)
 
 
-def run_module(cfg: dict, name: str, *, fresh: bool = False) -> None:
+def run_module(cfg: dict, name: str, *, fresh: bool = False, minutes: float | None = None) -> None:
     mod = _module(cfg, name)
     folder = STATE / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -281,7 +303,7 @@ def run_module(cfg: dict, name: str, *, fresh: bool = False) -> None:
         stamp.write_text(digest)
     with _server(name, _timeout(mod)):
         _baseline(name)
-        _guarded_exec(mod, config, session)
+        _guarded_exec(mod, config, session, minutes)
     report(cfg, [name])
 
 
@@ -296,7 +318,7 @@ def _baseline(name: str) -> None:
     print(f"{name}: the tests pass on the unmutated code in {time.perf_counter() - start:.0f} s")
 
 
-def retest(cfg: dict, name: str) -> None:
+def retest(cfg: dict, name: str, minutes: float | None = None) -> None:
     """Forget the survivors' results and run them again (after new tests were added)."""
     session = STATE / name / "session.sqlite"
     if not session.exists():
@@ -304,7 +326,7 @@ def retest(cfg: dict, name: str) -> None:
     mod = _module(cfg, name)
     if (STATE / name / "digest").read_text() != _digest(cfg, mod):
         print(f"{name}: the module or its test selection changed; running it whole")
-        run_module(cfg, name)
+        run_module(cfg, name, minutes=minutes)
         return
     with sqlite3.connect(session) as db:
         n = db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'").rowcount
@@ -312,7 +334,7 @@ def retest(cfg: dict, name: str) -> None:
     config = _write_config(cfg, name, mod, STATE / name)
     with _server(name, _timeout(mod)):
         _baseline(name)
-        _guarded_exec(mod, config, session)
+        _guarded_exec(mod, config, session, minutes)
     report(cfg, [name])
 
 
@@ -415,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--pytest", action="store_true", help=argparse.SUPPRESS)
     group.add_argument("--serve", metavar="SOCKET", help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float, default=120.0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--max-minutes", type=float, help="stop each module's run after this long (it resumes)"
+    )
     args = parser.parse_args(argv)
     cfg = _config()
     names = args.modules or list(cfg["modules"])
@@ -430,9 +455,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for name in names:
         if args.retest:
-            retest(cfg, name)
+            retest(cfg, name, args.max_minutes)
         else:
-            run_module(cfg, name, fresh=args.fresh)
+            run_module(cfg, name, fresh=args.fresh, minutes=args.max_minutes)
     if len(names) > 1:
         report(cfg, names)
     return 0
