@@ -426,10 +426,12 @@ def test_the_student_shift_moves_the_learning_rate_on_the_logit_scale():
     (_, (_, mastery, _)) = _one_skill([-1], prior=0.0, guess=0.2, slip=0.1, learn=0.2,
                                       forget=0.0, shift=1.5)  # fmt: skip
     assert mastery[0] == pytest.approx(0.2, abs=1e-15)  # no shift unless asked
-    # the logistic of a large negative logit is computed without overflow
-    (_, (_, mastery, _)) = _one_skill([-1], prior=0.0, guess=0.2, slip=0.1, learn=0.2,
-                                      forget=0.0, shift=-800.0, use_shift=True)  # fmt: skip
-    assert mastery[0] == 0.0
+    # the logistic of a large logit of either sign is computed without overflow (inf / inf)
+    for shift, rate in ((-800.0, 0.0), (800.0, 1.0)):
+        (e, (_, mastery, _)) = _one_skill([-1, -1], prior=0.0, guess=0.2, slip=0.1, learn=0.2,
+                                          forget=0.0, shift=shift, use_shift=True)  # fmt: skip
+        assert mastery[0] == rate
+        assert np.isfinite(e["tr_acc"]).all() and np.isfinite(e["row_gm"]).all()
 
 
 def test_long_sequences_fold_the_normalizers_without_underflow():
