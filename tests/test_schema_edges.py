@@ -8,6 +8,9 @@ missing values; unknown columns pass through.
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +19,7 @@ from edstudy.schema import (
     LOG_OPTIONAL,
     LOG_REQUIRED,
     OUTCOME_COLUMNS,
+    IdTypeWarning,
     SchemaError,
     to_sequences,
     validate_log,
@@ -209,3 +213,88 @@ def test_every_row_starts_or_continues_its_sequence():
         if s:  # a new sequence changes the skill or the student
             assert tuple(rows[0, :2]) != tuple(key[seqs.offsets[s] - 1, :2])
     assert seqs.offsets[-1] == n and sorted(seqs.row_index.tolist()) == list(range(n))
+
+
+def test_required_and_optional_columns_of_both_tables():
+    assert _problems(validate_log, _log(order=[0, 1]).drop(columns="student_id")) == [
+        "missing required column 'student_id'"
+    ]
+    assert _problems(validate_log, _log(order=[0, None])) == [
+        "order must be a whole number >= 0: 1 row, first at index 1 (value nan)",
+        "order must not be missing: 1 row, first at index 1 (value nan)",
+    ]
+    outcomes = pd.DataFrame(
+        {
+            "student_id": [1, 2],
+            "pretest": [0, 1],  # integers are coerced to proportions
+            "posttest": [0.5, None],  # missing is allowed
+            "arm": pd.Series([1, None], dtype=object),
+            "class_id": [None, "k"],
+            "school_id": [None, None],
+            "notes": ["kept", None],
+        }
+    )
+    out = validate_outcomes(outcomes)
+    assert str(out["pretest"].dtype) == "float64" and out["posttest"].isna().tolist() == [
+        False, True,
+    ]  # fmt: skip
+    assert pd.api.types.is_string_dtype(out["arm"]) and out["arm"].tolist()[0] == "1"
+    assert out["notes"].iloc[0] == "kept" and out["notes"].isna().tolist() == [False, True]
+    assert _problems(validate_outcomes, outcomes.assign(student_id=[1, None])) == [
+        "student_id must not be missing: 1 row, first at index 1 (value nan)"
+    ]
+
+
+def test_first_failing_row_without_numeric_labels_is_the_first_in_order():
+    log = _log(correct=[1, 2]).pipe(lambda d: pd.concat([d, d.assign(order=[1, 1])]))
+    log = log.set_axis(["r1", "r2", "r3", "r4"]).assign(correct=[1, 2, 1, 3])
+    assert _problems(validate_log, log) == [
+        "correct must be 0 or 1: 2 rows, first at index 'r2' (value 2)"
+    ]
+
+
+def test_every_integer_column_is_checked_for_fractions():
+    # the columns are checked one after another, whatever the dtype of the ones before
+    log = _log(hints=[1, 2], order=[0.0, 1.5])
+    assert _problems(validate_log, log) == [
+        "order must be a whole number >= 0: 1 row, first at index 1 (value 1.5)"
+    ]
+
+
+def test_mixed_id_types_in_any_id_column():
+    base = pd.DataFrame(
+        {"student_id": ["x", "y", "z"], "skill_id": [1, 2, 3], "order": 0, "correct": 1}
+    )
+    with pytest.warns(IdTypeWarning) as record:
+        validate_log(base.assign(class_id=pd.Series([5, "5", 2], dtype=object)))
+    assert len(record) == 1 and record[0].filename == __file__  # attributed to the caller
+    assert "class_id holds both 5 (a number) and '5' (text)" in str(record[0].message)
+    with pytest.warns(IdTypeWarning, match=r"item_id holds both 1 .* \(2 such pair\(s\)\)"):
+        validate_log(base.assign(item_id=pd.Series([1, "1", "2", 2][:3], dtype=object)).pipe(
+            lambda d: pd.concat([d, d.iloc[:1].assign(order=1, item_id=2)], ignore_index=True)
+        ))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # text that reads like another text's repr is not a clash
+        validate_log(base.assign(class_id=pd.Series(["a", "'a'", "b"], dtype=object)))
+
+
+def test_repeated_index_labels_keep_the_columns():
+    log = pd.concat([_log(), _log(order=[1, 1])])
+    out = validate_log(log)
+    assert list(out.columns) == list(log.columns) and out.index.tolist() == [0, 1, 0, 1]
+
+
+def test_sequences_are_frozen_and_skills_sorted():
+    log = validate_log(
+        pd.DataFrame({"student_id": [1, 1, 2], "skill_id": ["z", "b", "z"], "order": [0, 1, 0],
+                      "correct": [1, 0, 1]})
+    )  # fmt: skip
+    seqs = to_sequences(log)
+    assert list(seqs.skills) == ["b", "z"] and seqs.skill_offsets.tolist() == [0, 1, 3]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        seqs.offsets = np.zeros(1)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        to_sequences(log, pd.Index(["b", "z"]))  # type: ignore[misc]
+    gaps = log.assign(correct=pd.array([1, None, None], dtype="Int8"))
+    with pytest.raises(ValueError, match=r"correct is missing in 2 rows \(first at index 1\)"):
+        to_sequences(gaps)
