@@ -14,6 +14,7 @@ All closed forms: agreement to 1e-12.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -171,3 +172,35 @@ def test_paired_differences_bonferroni_by_hand():
     d = g["x"] - g["y"]
     half = stats.t.ppf(0.975, 8) * d.std(ddof=1) / 3
     assert two.loc[0, "ci_high"] - two.loc[0, "difference"] == pytest.approx(half, rel=1e-12)
+
+
+def test_two_units_is_the_smallest_interval():
+    # G = 2: SE^2 = 2 * sum_g (sum (y - ybar))^2 / n^2 with a t quantile on 1 df
+    df = pd.DataFrame({"arm": "A", "class_id": ["a", "a", "b"], "posttest": [1.0, 2.0, 6.0]})
+    out = summarize(df, metrics=["posttest"], by=("arm",))
+    mean, se, big_g = _cr1([1.0, 2.0, 6.0], ["a", "a", "b"])
+    assert big_g == 2 and mean == 3.0
+    q = stats.t.ppf(0.975, 1)
+    assert (out.loc[0, "ci_low"], out.loc[0, "ci_high"]) == pytest.approx(
+        (mean - q * se, mean + q * se), abs=1e-12
+    )
+    two = pd.concat([df, df.assign(arm="B", posttest=[0.0, 1.0, 2.0])], ignore_index=True)
+    c = contrast(two, "A", "B", by=())  # min(2, 2) - 1 = 1 df
+    _, se_b, _ = _cr1([0.0, 1.0, 2.0], ["a", "a", "b"])
+    half = q * math.sqrt(se**2 + se_b**2)
+    assert (c.loc[0, "ci_low"], c.loc[0, "ci_high"]) == pytest.approx((2.0 - half, 2.0 + half))
+
+
+def test_paired_differences_of_one_or_no_student_are_quiet():
+    df = pd.DataFrame(
+        {"model": "m", "replication": 0, "student_id": [1, 1, 2], "arm": ["x", "y", "z"],
+         "score": [0.5, 0.25, 0.75]}
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "degrees of freedom <= 0" or "mean of empty slice"
+        out = paired_differences(df, ["x", "y", "z"], ["score"]).set_index(["strategy", "other"])
+    assert out.loc[("x", "y"), "difference"] == 0.25 and out.loc[("x", "y"), "n_students"] == 1
+    assert np.isnan(out.loc[("x", "y"), "ci_low"]) and np.isnan(out.loc[("x", "y"), "ci_high"])
+    assert out.loc[("x", "z"), "n_students"] == 0 and np.isnan(out.loc[("x", "z"), "difference"])
+    # one arm: no pairs, no rows
+    assert paired_differences(df, ["x"], ["score"]).empty
