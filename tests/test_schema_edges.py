@@ -298,3 +298,34 @@ def test_sequences_are_frozen_and_skills_sorted():
     gaps = log.assign(correct=pd.array([1, None, None], dtype="Int8"))
     with pytest.raises(ValueError, match=r"correct is missing in 2 rows \(first at index 1\)"):
         to_sequences(gaps)
+
+
+def test_numbers_given_for_text_and_float_columns_are_coerced():
+    out = validate_log(_log(activity=[1, 2], arm=[3, 4], duration_s=[3, 4]))
+    assert out["activity"].tolist() == ["1", "2"] and out["arm"].tolist() == ["3", "4"]
+    assert str(out["duration_s"].dtype) == "float64"
+    outcomes = pd.DataFrame(
+        {"student_id": [1, 2], "final_result": [1, 2], "time_on_task": [30, 60],
+         "dropped_out": [True, None]}
+    )  # fmt: skip
+    out = validate_outcomes(outcomes)
+    assert out["final_result"].tolist() == ["1", "2"]
+    assert str(out["time_on_task"].dtype) == "float64" and out["dropped_out"].isna().tolist() == [
+        False, True,
+    ]  # fmt: skip
+    assert validate_outcomes(outcomes.assign(time_on_task=[30.0, None]))["time_on_task"].isna()[1]
+
+
+def test_a_known_skill_with_the_first_code_is_not_unknown():
+    log = validate_log(_log(skill_id=["a", "b"]))
+    seqs = to_sequences(log, skills=pd.Index(["a", "b"]))
+    assert seqs.seq_skill.tolist() == [0, 1]
+
+
+def test_id_columns_of_text_only_do_not_stop_the_check():
+    base = pd.DataFrame(
+        {"student_id": pd.Series(["x", "y", "z"], dtype=object), "skill_id": [1, 2, 3],
+         "order": 0, "correct": 1}
+    )  # fmt: skip
+    with pytest.warns(IdTypeWarning, match="item_id holds both 7"):
+        validate_log(base.assign(item_id=pd.Series([7, "7", 8], dtype=object)))
