@@ -159,3 +159,34 @@ def test_api_is_keyword_only_and_results_are_frozen():
     assert {cond, parse_condition("mastery > 0.5")} == {cond}
     assert parse_condition(True).text == "true" and parse_condition(False).text == "false"
     assert run("True and not False").tolist() == [True] * 3
+
+
+def test_documented_bounds_and_keywords_out_of_place():
+    # the documented bounds themselves, not only the constants' names
+    assert MAX_NESTING == 32 and MAX_CONDITION_LENGTH == 2000
+    parse_condition("(" * 32 + "true" + ")" * 32)
+    with pytest.raises(ConditionError, match="nested more than 32 levels deep"):
+        parse_condition("(" * 33 + "true" + ")" * 33)
+    for text in ("and", "or > 1", "in", "not"):
+        with pytest.raises(ConditionError, match="unexpected|ends too early"):
+            parse_condition(text)
+    # surrounding blanks are not part of the condition
+    for text in ("  true  ", "true ", "\tnot alerted\n"):
+        assert parse_condition(text).text == text
+    assert run(" mastery > 0.5 ").tolist() == [False, True, False]
+
+
+def test_errors_without_a_place_and_constructed_by_keyword():
+    with pytest.raises(ConditionError) as err:
+        run("streak in [mastery]")
+    assert str(err.value) == "list items must be constants"  # no column without the text
+    e = ConditionError("bad", text="x > ", column=4)
+    assert str(e) == "bad at column 4 of 'x > '"
+    assert str(ConditionError("bad", column=4)) == "bad" and str(ConditionError("bad")) == "bad"
+    with pytest.raises(TypeError):
+        ConditionError("bad", "x > ", 4)  # type: ignore[misc]
+    f = ConditionFunction(abs)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        f.returns = "bool"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parse_condition("mastery > 1").tree.op = "<"  # type: ignore[union-attr]
