@@ -401,18 +401,24 @@ def score(name: str) -> dict | None:
 
 
 def report(cfg: dict, names: list[str]) -> None:
-    print("| module | mutants | killed | equivalent | unexplained survivors | score | pending |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| module | mutants | killed | equivalent | unexplained survivors | killed / mutants "
+        "| killed / non-equivalent | pending |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name in names:
         s = score(name)
         if s is None:
-            print(f"| {name} | (not run) | | | | | |")
+            print(f"| {name} | (not run) | | | | | | |")
             continue
-        total = s["total"]
-        pct = 100 * s["killed"] / total if total else float("nan")
+        total, killed = s["total"], s["killed"]
+        pct = 100 * killed / total if total else float("nan")
+        real = total - len(s["equivalent"])
+        pct_real = 100 * killed / real if real else float("nan")
         print(
-            f"| {name} | {total} | {s['killed']} ({s['timeout']} by timeout) | "
-            f"{len(s['equivalent'])} | {len(s['survived'])} | {pct:.1f}% | {s['pending']} |"
+            f"| {name} | {total} | {killed} ({s['timeout']} by timeout) | "
+            f"{len(s['equivalent'])} | {len(s['survived'])} | {pct:.1f}% | {pct_real:.1f}% | "
+            f"{s['pending']} |"
         )
         lines = [f"# {name}: surviving mutants\n"]
         for title, rows in (("Unexplained", s["survived"]), ("Equivalent", s["equivalent"])):
