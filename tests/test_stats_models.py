@@ -325,3 +325,17 @@ def test_binary_model_options_and_messages():
     with pytest.raises(ValueError, match="needs at least 3 clusters of 'class_id', got 2"):
         binary_model(two, **ARMS)
     assert binary_model(df[df["class_id"] < 3], covariates=(), **ARMS).n_groups == {"class_id": 3}
+
+
+def test_smallest_designs_each_model_accepts():
+    rng = np.random.default_rng(38)
+    # three clusters, the least a mixed model takes
+    df = _two_level(rng, [5, 6, 7], [1, 0, 1])
+    r = mixed_model(df, covariates=(), levels=("class_id",), **ARMS)
+    assert r.n_groups == {"class_id": 3} and r.treatment_effect["df"] == 1.0
+    # one cluster in an arm is enough for OLS on cluster means (df = 4 - 0 - 2)
+    df = _two_level(rng, [5, 6, 7, 8], [1, 0, 0, 0])
+    assert cluster_means_model(df, cluster="class_id", **ARMS).treatment_effect["df"] == 2.0
+    # df = 4 - 1 - 2 = 1 with one covariate
+    one = cluster_means_model(df, cluster="class_id", covariates=["pretest"], **ARMS)
+    assert one.treatment_effect["df"] == 1.0

@@ -271,3 +271,46 @@ def test_table_and_text():
     text = str(r)
     assert text.splitlines()[1] == "completed: T 18/25 = 0.720 vs C 30/75 = 0.400"
     assert "(newcombe), p " in text.splitlines()[0]
+
+
+def test_clusters_with_equal_rates_have_no_between_cluster_variance():
+    # every T cluster has rate 1/2: Var_cluster = 0 while p (1 - p) / n > 0, so deff = 0 and
+    # Newcombe uses the plain n (an effective size n / 0 would be infinite)
+    df = pd.DataFrame(
+        {
+            "arm": ["T"] * 8 + ["C"] * 6,
+            "class_id": ["a", "a", "b", "b", "c", "c", "c", "c"] + ["d"] * 3 + ["e"] * 3,
+            "completed": [1, 0, 0, 1, 1, 1, 0, 0] + [1, 0, 0, 1, 1, 0],
+        }
+    )
+    r = risk_difference(df, "completed", treatment="T", control="C", cluster="class_id")
+    y = df["completed"].to_numpy(float)
+    d, se, ci, p_value, d1, d2 = _cluster_rd(
+        y, df["class_id"].to_numpy(), (df["arm"] == "T").to_numpy()
+    )
+    assert r.design_effect_treatment == 0.0 == d1 and r.design_effect_control == pytest.approx(d2)
+    assert (r.ci_low, r.ci_high) == pytest.approx(ci, abs=1e-12)
+    assert (r.ci_low, r.ci_high) != pytest.approx((-1.0, 1.0))
+
+
+def test_one_student_in_an_arm_and_the_printed_lines():
+    r = risk_difference(_table(1, 1, 3, 9), "completed", treatment="T", control="C")
+    assert (r.n_treatment, r.rate_treatment) == (1, 1.0)
+    assert (r.ci_low, r.ci_high) == pytest.approx(newcombe(1, 1, 3, 9), abs=1e-12)
+    r = risk_difference(_table(18, 25, 30, 75), "completed", treatment="T", control="C",
+                        confidence=0.9)  # fmt: skip
+    lo, hi = newcombe(18, 25, 30, 75, stats.norm.ppf(0.95))
+    assert str(r).splitlines()[0] == (
+        f"risk difference = 0.320 [90% CI {lo:.3f}, {hi:.3f}] (newcombe), p {r.p_value:.3f}"
+    )
+    rng = np.random.default_rng(17)
+    df = _clustered(rng, [3, 8, 15, 30, 4], [12, 2, 9, 20, 25, 7, 40, 5], 0.55, 0.35)
+    c = risk_difference(df, "completed", treatment="T", control="C", cluster="class_id")
+    assert str(c).splitlines()[2] == (
+        f"clustered by 'class_id': design effects {c.design_effect_treatment:.2f} (T), "
+        f"{c.design_effect_control:.2f} (C)"
+    )
+    frame = c.to_frame()
+    assert frame.loc[0, "method"] == "newcombe (design-effect adjusted)"
+    assert (frame.loc[0, "ci_low"], frame.loc[0, "p_value"]) == (c.ci_low, c.p_value)
+    assert (frame.loc[0, "n_treatment"], frame.loc[0, "rate_treatment"]) == (60, c.rate_treatment)
