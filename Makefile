@@ -36,9 +36,13 @@ bench: $(STAMP)
 ## `make mutation MODULE=rules` runs one module (names in mutation/config.toml); MINUTES=30 stops
 ## each module's run after 30 minutes; a stopped run resumes. Scores and surviving mutants:
 ## .mutation/<module>/, explained in docs/testing.md.
+## cosmic-ray is not a dependency of edstudy (as pyBKT is not): this target installs it.
 MODULE ?=
 MINUTES ?=
-mutation: $(STAMP)
+$(BIN)/cosmic-ray: $(STAMP)
+	$(BIN)/python -m pip install -q "cosmic-ray>=8.7,<9"
+
+mutation: $(BIN)/cosmic-ray
 	$(BIN)/python mutation/run.py $(MODULE) $(if $(MINUTES),--max-minutes $(MINUTES))
 
 ## Teacher dashboard served with Voila on http://127.0.0.1:8866
