@@ -190,3 +190,12 @@ def test_errors_without_a_place_and_constructed_by_keyword():
         f.returns = "bool"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         parse_condition("mastery > 1").tree.op = "<"  # type: ignore[union-attr]
+
+
+def test_a_state_variable_name_means_the_state_variable():
+    # strategies refuse parameters named like state variables; the language itself resolves a
+    # name to the state variable first, also on the text side of a medium comparison
+    params = {"estimated_best": "video"}
+    cond = parse_condition("stated_preference == estimated_best", params=params)
+    test = cond.compile(params=params, media=MEDIA)
+    assert test(ENV.__getitem__, 3).tolist() == [True, False, True]
