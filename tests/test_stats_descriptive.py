@@ -204,3 +204,47 @@ def test_paired_differences_of_one_or_no_student_are_quiet():
     assert out.loc[("x", "z"), "n_students"] == 0 and np.isnan(out.loc[("x", "z"), "difference"])
     # one arm: no pairs, no rows
     assert paired_differences(df, ["x"], ["score"]).empty
+
+
+def test_groups_in_order_of_appearance_and_unused_categories_left_out():
+    df = pd.DataFrame(
+        {
+            "arm": pd.Categorical(["b", "b", "b", "a", "a", "a"], categories=["a", "b", "z"]),
+            "class_id": [1, 1, 2, 3, 4, 4],
+            "posttest": [1.0, 2.0, 4.0, 3.0, 4.0, 6.0],
+            "pretest": [0.5] * 6,
+        }
+    )
+    out = summarize(df, metrics=["absent", "posttest", "pretest"], by=("arm",))
+    assert out["arm"].tolist() == ["b", "a", "b", "a"] and out.index.tolist() == [0, 1, 2, 3]
+    assert out["metric"].tolist() == ["posttest", "posttest", "pretest", "pretest"]
+    assert out["n_units"].tolist() == [2, 2, 2, 2] and out["n_students"].tolist() == [3] * 4
+    row = out.iloc[0]
+    mean, se, _ = _cr1([1.0, 2.0, 4.0], [1, 1, 2])
+    q = stats.t.ppf(0.975, 1)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((mean - q * se, mean + q * se))
+    with pytest.raises(TypeError):
+        summarize(df, ["posttest"])  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        contrast(df, "a", "b", "posttest")  # type: ignore[misc]
+
+
+def test_paired_differences_defaults_and_order():
+    rng = np.random.default_rng(6)
+    rows = [
+        (model, 0, s, arm, rng.normal())
+        for model in ("m2", "m1")
+        for s in range(2 if model == "m2" else 6)
+        for arm in ("x", "y")
+    ]
+    df = pd.DataFrame(rows, columns=["model", "replication", "student_id", "arm", "score"])
+    df["arm"] = pd.Categorical(df["arm"], categories=["x", "y", "w"])
+    out = paired_differences(df, ["x", "y"], ["score"])  # confidence 0.95, one pair
+    assert out["model"].tolist() == ["m1", "m1", "m2", "m2"]  # the pivot table sorts groups
+    for row in out.itertuples():
+        g = df[df.model == row.model].pivot(index="student_id", columns="arm", values="score")
+        d = (g[row.strategy] - g[row.other]).dropna()
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+        assert row.ci_high - row.difference == pytest.approx(half, rel=1e-12)  # n = 2 too
+    with pytest.raises(TypeError):
+        paired_differences(df, ["x", "y"], ["score"], 0.9)  # type: ignore[misc]
