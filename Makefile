@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 REPORTS ?= reports
 PYTEST_ARGS ?=
 
-.PHONY: install test report bench mutation dashboard lint clean
+.PHONY: install test report bench notebooks mutation dashboard lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,17 @@ $(BIN)/cosmic-ray: $(STAMP)
 
 mutation: $(BIN)/cosmic-ray
 	$(BIN)/python mutation/run.py $(MODULE) $(if $(MINUTES),--max-minutes $(MINUTES))
+
+## Re-execute the notebooks in place (small parameters) after editing their .py: jupytext pairs
+## the .py with its .ipynb, papermill runs it; nbval then compares against these outputs.
+NB ?= notebooks/[0-9][0-9]_*.py
+notebooks: $(STAMP)
+	@for nb in $(NB); do \
+	  echo "executing $$nb"; \
+	  $(BIN)/jupytext --sync $$nb >/dev/null || exit 1; \
+	  ipynb=$$(basename $${nb%.py}.ipynb); \
+	  (cd notebooks && ../$(BIN)/papermill --cwd . $$ipynb $$ipynb >/dev/null) || exit 1; \
+	done
 
 ## Teacher dashboard served with Voila on http://127.0.0.1:8866
 dashboard: $(STAMP)

@@ -7,12 +7,14 @@ Usage::
     .venv/bin/python benchmarks/real_cohort_pipeline.py --profile full --oulad --generality
 
 Times one run of every step: loading the log, selecting skills and students, fitting the four
-student models (standard BKT, forgets, individualized BKT, hierarchical Bayesian BKT by ADVI),
-scoring them on held-out students, the Robust Evaluation Matrix (six strategies x four models)
-and the mastery-threshold analysis; with ``--oulad`` also the OULAD preference model and its
-outcome models. Writes ``benchmarks/results_real_cohort_<profile>.json`` (timings, settings,
-machine) and ``..._<profile>.md`` (the matrix); the notes are in
-``benchmarks/results_real_cohort.md``. Needs the shared data (``../shared/data/real``).
+BKT-family student models (standard BKT, forgets, individualized BKT, hierarchical Bayesian BKT
+by ADVI) and the kt columns (Best-LR and PFA, ``edstudy.kt``), scoring them on held-out students,
+the Robust Evaluation Matrix (six strategies x six models; the kt columns' students answer through
+the engine's responder hook) and the mastery-threshold analysis (BKT-family models); with
+``--oulad`` also the OULAD preference model and its outcome models. Writes
+``benchmarks/results_real_cohort_<profile>.json`` (timings, settings, machine, headline) and
+``..._<profile>.md`` (the matrix); the notes are in ``benchmarks/results_real_cohort.md``.
+Needs the shared data (``../shared/data/real``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ PROFILES = {
         "replications": 1,
         "threshold_students": 1000,
         "oulad_students": 300,
+        "kt_models": ("best_lr", "pfa"),
     },
     "full": {
         "top_skills": 30,
@@ -40,6 +43,7 @@ PROFILES = {
         "replications": 3,
         "threshold_students": 5000,
         "oulad_students": None,
+        "kt_models": ("best_lr", "pfa"),
     },
 }
 
@@ -79,6 +83,7 @@ def main() -> None:
         return rc.RealCohortSettings(
             top_skills=profile["top_skills"],
             fit_students=profile["fit_students"],
+            kt_models=profile["kt_models"],
             matrix=rc.MatrixSettings(
                 n_students=profile["n_students"], replications=profile["replications"]
             ),
@@ -145,6 +150,7 @@ def main() -> None:
         "machine": machine,
         "scores": res.scores.round(4).reset_index().to_dict(orient="records"),
         "ranks": res.matrix.ranks.reset_index().to_dict(orient="records"),
+        "headline": res.headline(),
         "thresholds": threshold_summary(res.thresholds),
         "oulad": oulad,
         "generality": generality,

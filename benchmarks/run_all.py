@@ -18,7 +18,9 @@ SKIP_EXIT = 77  # scripts exit with this when a prerequisite is missing
 BENCHMARKS = (
     "bkt_vs_pybkt.py",
     "bkt_accuracy_vs_pybkt.py",
+    "kt_benchmark.py",
     "sim_speed.py",
+    "dask_big_study.py",
     "bayes_speed.py",
     "real_cohort_pipeline.py",
 )

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -14,7 +15,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # # Simulated cohort comparison: individualized vs personalized pathways
 #
 # Do personalized pathways (students choose what to learn, in the medium they say they prefer,
@@ -40,14 +41,14 @@ n_students = 1400  # students per replication, split across the 7 arms by class
 replications = 1  # independent cohorts
 study_file = ""  # path of a study YAML; empty means the shipped default study
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # **Parameters.** The defaults above keep this notebook fast for continuous integration (200
 # students per arm, one cohort). The report (`make report`, profile `full` in
 # `notebooks/profiles.yaml`) runs the study as its file defines it: `n_students: 7000`
 # (1,000 students per arm), `replications: 2`, `seed: 20240917`. Intervals shrink by about
 # √10 ≈ 3.2 between the two.
 
-# %%
+# %% tags=[]
 from IPython.display import Markdown, display
 
 from edstudy import plots
@@ -60,7 +61,7 @@ base = Study.from_yaml(study_file or data_path("default_study.yaml"))
 study = base.with_changes(n_students=n_students, replications=replications, seed=seed)
 display(Markdown(f"**Study `{study.name}`.** {study.description}"))
 
-# %%
+# %% tags=[]
 result = run_study(study, progress=False, keep_log=False)
 print(
     f"{study.n_students:,} students per cohort in classes of {study.class_size}, whole classes "
@@ -68,7 +69,7 @@ print(
     f"{len(study.scenario_names)} worlds: {', '.join(study.scenario_names)}"
 )
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## The arms at a glance
 #
 # Means per arm with 95% intervals (cluster-robust: whole classes are randomized, so class means
@@ -76,15 +77,15 @@ print(
 # in the tutor; *over-practice* counts opportunities on skills the student already knew;
 # *under-practice* counts skills the tutor moved on from while the student did not know them.
 
-# %%
+# %% tags=[]
 summary = cmp.arm_metrics(result)
 png_image(plots.arm_intervals(summary, ncols=2), dpi=72)
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 result.posttest_table()
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Comparisons: how large are the differences?
 #
 # The study's comparisons of interest, post-test of the arm minus the reference, as Hedges' g
@@ -96,15 +97,18 @@ result.posttest_table()
 #   run the same rules, but the pacing twin picks media at random;
 # - **personalized_random_media vs individualized** is what pacing and choice alone explain.
 
-# %%
+# %% tags=[]
 effects = cmp.effect_sizes(result)
 png_image(plots.effect_forest(effects, title="Post-test: arm minus reference"), dpi=72)
 
-# %%
+# %% tags=["headline"]
+display(Markdown("**Finding.** " + cmp.headline(effects)))
+
+# %% tags=[]
 effects[["scenario", "arm", "reference", "g", "ci_low", "ci_high", "p_value", "n_arm",
          "n_reference"]].round(3)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Mixed model: post-test ~ arm + pretest, random intercepts for schools and classes
 #
 # One linear mixed model per scenario and comparison (REML; t tests with between-within degrees
@@ -112,25 +116,25 @@ effects[["scenario", "arm", "reference", "g", "ci_low", "ci_high", "p_value", "n
 # (proportion correct), adjusted for the pre-test; the ICC columns are the shares of the residual
 # variance between schools and between classes.
 
-# %%
+# %% tags=[]
 mixed = cmp.mixed_models(result)
 mixed.drop(columns=["converged"]).round(4)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # The full model of the first comparison in the first scenario:
 
-# %%
+# %% tags=[]
 fit = cmp.mixed_model_fit(result, *study.comparisons()[0])
 display(Markdown(f"`{fit.model}`; {fit.n_obs} students"))
 display(fit.coefficients.round(4), fit.variance_components.round(4))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Dropout
 #
 # Share of students who quit the tutor, arm minus reference, in percentage points (Newcombe's
 # interval with each arm's size reduced to its effective size under class clustering).
 
-# %%
+# %% tags=[]
 dropout = cmp.dropout_differences(result)
 png_image(
     plots.effect_forest(dropout, estimate="difference", percent=True,
@@ -138,11 +142,11 @@ png_image(
     dpi=72,
 )
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 dropout[["scenario", "arm", "reference", "rate_arm", "rate_reference", "difference"]].round(2)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## What this shows
 #
 # How to read it: if personalized beats individualized in the `meshing_0` world as well, the
@@ -152,16 +156,16 @@ dropout[["scenario", "arm", "reference", "rate_arm", "rate_reference", "differen
 # written from this run's numbers; a difference is called only when its 95% interval excludes
 # zero.
 
-# %%
+# %% tags=[]
 display(Markdown(cmp.what_this_shows(effects, dropout, n_students=study.n_students)))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Explore
 #
 # In Jupyter (not in the HTML report) the study designer below reruns the comparison with your
 # own cohort, curriculum and meshing effect.
 
-# %%
+# %% tags=[]
 if not report_mode:
     from edstudy.widgets.study_designer import study_designer
 

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -14,7 +15,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # # Pathway rule tuning: practice time, post-test and dropout
 #
 # A strategy in edstudy is a rule file an instructional designer can read and edit: ordered
@@ -40,18 +41,18 @@ mastery_values = [0.8, 0.85, 0.9, 0.95, 0.98]  # mastery_threshold sweep
 remediation_values = [1, 2, 3, 4, 6]  # remediate_after_errors sweep
 meshing_effect = 0.0  # learning bonus in a student's best medium (0: media do not matter)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # **Parameters.** The defaults run 300 students per sweep point so continuous integration stays
 # fast. The report (profile `full` in `notebooks/profiles.yaml`) runs `n_students: 2000` and
 # `replications: 2` (4,000 students per point), which narrows the intervals about 3.7-fold.
 
-# %%
+# %% tags=[]
 import pandas as pd
 from IPython.display import Markdown, display
 
 from edstudy import plots
 from edstudy.sim import PopulationSpec
-from edstudy.experiment import sweep
+from edstudy.experiment import sweep, sweep_headline
 from edstudy.plots import png_image
 from edstudy.sim import check_edits, parse_rules, rule_text
 
@@ -62,14 +63,14 @@ population = PopulationSpec(meshing_effect=meshing_effect)
 display(Markdown(f"The rule file of `{rules.name}` ({len(rules.rules)} rules):\n\n"
                  f"```yaml\n{text.strip()}\n```"))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Validation: what the parser says about common mistakes
 #
 # Each row changes one thing in the file above. Nothing runs until every rule parses and names
 # only state variables, parameters, media and activities that exist; the message says where the
 # problem is, and suggests the closest valid name.
 
-# %%
+# %% tags=[]
 check_edits(
     text,
     {
@@ -83,38 +84,41 @@ check_edits(
     name=f"{strategy}.yaml",
 )
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Mastery threshold
 #
 # The tutor moves a student on when its estimate of P(mastered) reaches the threshold. Each point
 # is one threshold (labelled), with 95% intervals; the students are the same at every point.
 
-# %%
+# %% tags=[]
 by_mastery = sweep(rules, {"mastery_threshold": mastery_values}, population=population,
                    n_students=n_students, replications=replications, seed=seed)
 png_image(plots.sweep_tradeoff(by_mastery, parameter="mastery_threshold"), dpi=72)
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 columns = ["practice_minutes", "posttest", "dropped_out", "over_practice", "under_practice"]
 by_mastery[["mastery_threshold", *columns]].round(2)
 
-# %% [markdown]
+# %% tags=["headline"]
+display(Markdown("**Finding.** " + sweep_headline(by_mastery, "mastery_threshold")))
+
+# %% [markdown] tags=[]
 # ## Remediation trigger
 #
 # After this many wrong answers in a row the tutor shows a worked example (slower than a
 # practice item, but it teaches more).
 
-# %%
+# %% tags=[]
 by_remediation = sweep(rules, {"remediate_after_errors": remediation_values},
                        population=population, n_students=n_students,
                        replications=replications, seed=seed)
 png_image(plots.sweep_tradeoff(by_remediation, parameter="remediate_after_errors"), dpi=72)
 
-# %%
+# %% tags=[]
 by_remediation[["remediate_after_errors", *columns]].round(2)
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Reading the trade-off
 #
 # Moving right costs practice time; moving up on the left panel buys post-test points; moving
@@ -124,13 +128,13 @@ by_remediation[["remediate_after_errors", *columns]].round(2)
 # points overlap, this cohort size cannot tell the settings apart; run the `full` profile (or
 # raise `n_students`) before choosing between them.
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## Edit and tune
 #
 # In Jupyter (not in the HTML report) the editor below validates the rule file as you type and
 # sweeps any numeric parameter.
 
-# %%
+# %% tags=[]
 if not report_mode:
     from edstudy.widgets.rule_editor import rule_editor
 

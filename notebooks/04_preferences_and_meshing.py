@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -14,7 +15,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # # Learner preferences and the meshing test
 #
 # *Personalized* learning, as vendors describe it, teaches each student in the medium they say
@@ -53,7 +54,7 @@ chains = 2
 replications = 0  # extra cohorts per world to check the meshing test's calibration (0: skip)
 calibration_draws = 300  # NUTS tuning steps and draws per chain (2 chains) in the calibration
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # **Parameters.** The defaults keep continuous integration fast: short NUTS runs (2 chains x
 # 300 draws after 300 tuning steps) and ADVI for OULAD on 300 enrolments. The report (profile
 # `full` in `notebooks/profiles.yaml`) runs `draws: 1000`, `tune: 1000`, `chains: 4`,
@@ -62,7 +63,7 @@ calibration_draws = 300  # NUTS tuning steps and draws per chain (2 chains) in t
 # `replications: 10` (ten more cohorts per world, each fitted with 2 short NUTS chains, to show
 # how often the interval covers 0 and detects the effect).
 
-# %%
+# %% tags=[]
 import logging
 import time
 import warnings
@@ -81,14 +82,14 @@ warnings.filterwarnings("ignore", module="pytensor|pymc|arviz")
 nuts = FitSettings(draws=draws, tune=tune, chains=chains, cores=1)
 nuts_meshing = nuts.with_changes(target_accept=0.95)  # fit_meshing's default: fewer divergences
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## 1. Do surveys predict choices? (simulated students)
 #
 # Each simulated student answers a survey ("which medium do you prefer?") and then chooses a
 # medium `choices_per_student` times. Their choices follow their class, their own taste and,
 # by `stated_effect` log-odds, the medium they stated. The model estimates that effect.
 
-# %%
+# %% tags=[]
 choice_log, survey, truth = simulate_choices(
     n_classes=n_classes, students_per_class=students_per_class,
     choices_per_student=choices_per_student, stated_effect=stated_effect, seed=seed,
@@ -98,7 +99,7 @@ survey_table = mx.survey_choice_table(pref_fit, choice_log, survey, interval=int
                                       truth=stated_effect)
 survey_table.round(3)
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 s = survey_table
 print(f"choices in the stated medium: {s.loc['share of choices in the stated medium', 'value']:.2f}"
@@ -108,14 +109,14 @@ row = s.loc["stated_effect (log-odds)"]
 print(f"true stated_effect {stated_effect} inside the {interval:.0%} interval: "
       f"{row['lower'] <= stated_effect <= row['upper']}; interval above 0: {row['lower'] > 0}")
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # Rows: the medium students said they prefer; columns: the share of their choices that went to
 # each medium. The diagonal is how often students do what they said.
 
-# %%
+# %% tags=[]
 png_image(plots.choice_heatmap(mx.stated_vs_chosen(choice_log, survey)), dpi=72)
 
-# %%
+# %% tags=[]
 share = survey_table.loc["share of choices in the stated medium", "value"]
 top = survey_table.loc["stated medium = most-chosen medium", "value"]
 display(Markdown(
@@ -126,7 +127,7 @@ display(Markdown(
     "in a medium they would not have picked."
 ))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## 2. What do real students choose? OULAD activity types (observational)
 #
 # Open University students choose freely among a module's resources: course pages
@@ -137,7 +138,7 @@ display(Markdown(
 # says whether matching it would help: students who prefer forums differ from others in many
 # ways that also shape their results.
 
-# %%
+# %% tags=[]
 from edstudy.datasets import DataNotFoundError, load_oulad, load_oulad_outcomes
 from edstudy.investigations import oulad_preferences as pr
 from edstudy.bayes import quiet_pymc
@@ -154,26 +155,26 @@ except DataNotFoundError as err:
     oulad = None
     print(f"OULAD NOT FOUND: section 2 is skipped (no simulated stand-in).\n{err}")
 
-# %%
+# %% tags=[]
 if oulad is not None:
     display(oulad.population.round(3), oulad.spread.round(2))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # Each box spans the middle half of the students' choice probabilities for one activity type
 # (whiskers: the rest, outliers left out); diamonds are the type's share of all choices.
 
-# %%
+# %% tags=[]
 if oulad is not None:
     display(png_image(oulad.plot(), dpi=72))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # **Reading it.** Real students differ a lot in what they use: `sigma_student` and
 # `sigma_class` are the spreads of their preferences on the log-odds scale, and a spread near 1
 # means two students' odds of choosing a type often differ several-fold. Preferences exist and
 # are individual. Whether teaching to them helps is a different question, which choices cannot
 # answer; that takes an experiment.
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## 3. Does teaching in the preferred medium help? The meshing test
 #
 # The design learning-styles research asks for (Pashler et al. 2008): survey the students, then
@@ -189,7 +190,7 @@ if oulad is not None:
 #
 # In both worlds the stated preference is the student's true best medium for 70% of students.
 
-# %%
+# %% tags=[]
 worlds = {"no meshing": 0.0, "meshing": meshing_effect}
 experiments = {name: mx.media_experiment(n_students, effect, seed=seed)
                for name, effect in worlds.items()}
@@ -199,27 +200,30 @@ fits = {name: (fit_meshing(e.log, e.outcomes, media=list(e.media), settings=nuts
 meshing = mx.meshing_table(fits, interval=interval)
 meshing.round(3)
 
-# %%
+# %% tags=[]
 # NBVAL_CHECK_OUTPUT
 # booleans only: posterior digits can vary with the platform
 meshing[["meshing_effect", "covers_zero", "covers_truth", "detected"]]
 
-# %%
+# %% tags=["headline"]
+display(Markdown("**Finding.** " + mx.headline(meshing)))
+
+# %% tags=[]
 png_image(plots.estimate_vs_truth(meshing, title=f"Match effect, {interval:.0%} intervals"),
           dpi=72)
 
-# %%
+# %% tags=[]
 display(Markdown(mx.meshing_notes(meshing, interval=interval)))
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # The truth depends on how good the survey is. Matched to the student's **true** best medium
 # instead of the stated one, the effect would be larger: the survey names the wrong medium for
 # 30% of the students, which dilutes it.
 
-# %%
+# %% tags=[]
 {name: {k: round(v, 3) for k, v in e.truth.items()} for name, e in experiments.items()}
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ### Calibration over repeated cohorts
 #
 # One cohort per world can mislead either way: a 95% interval excludes 0 in about 1 of 20
@@ -227,7 +231,7 @@ display(Markdown(mx.meshing_notes(meshing, interval=interval)))
 # (different seeds): the shares of intervals that cover 0 and the truth, and the share that
 # detect the effect (interval above 0).
 
-# %%
+# %% tags=[]
 if replications:
     short = FitSettings(draws=calibration_draws, tune=calibration_draws, chains=2, cores=1,
                         target_accept=0.95)
@@ -237,7 +241,7 @@ if replications:
 else:
     print("replications = 0: calibration skipped (the full profile runs it)")
 
-# %% [markdown]
+# %% [markdown] tags=[]
 # ## What this shows
 #
 # - **Surveys predict choices only loosely.** Even in a world built so that the stated
@@ -252,5 +256,5 @@ else:
 #   diluted by every student whose survey answer is wrong, and a single cohort can mislead
 #   either way (the calibration section shows how often).
 
-# %%
+# %% tags=[]
 print(f"whole notebook: {time.perf_counter() - started:.0f} s")

@@ -45,7 +45,7 @@ report_mode = False  # True: static figures and tables only (HTML reports)
 
 # %%
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from edstudy.bkt import BKT
 from edstudy.monitor import class_snapshot, simulated_class
@@ -106,3 +106,6 @@ else:
 snapshot = class_snapshot(log, model, curriculum=curriculum)
 print(snapshot.summary.flag_text())
 print(snapshot.summary.table(2).to_string())
+
+# %% tags=["headline"]
+display(Markdown("**Finding.** " + snapshot.summary.text()))

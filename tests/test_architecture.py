@@ -227,6 +227,7 @@ RESULTS = {
         "BaselineEquivalence",
         "EffectSize",
         "ModelResult",
+        "ModerationResult",
         "PowerEstimate",
         "RiskDifference",
     ],
@@ -238,6 +239,7 @@ RESULTS = {
     "edstudy.investigations.media_preferences": ["MediaExperiment"],
     "edstudy.investigations.oulad_preferences": ["OuladPreferences"],
     "edstudy.monitor": ["ClassSnapshot"],
+    "edstudy.investigations.trial": ["TrialResult"],
 }
 
 

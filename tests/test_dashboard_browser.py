@@ -31,6 +31,14 @@ def _wait_for_change(locator, before: str, timeout: float = 20.0) -> str:
         time.sleep(0.2)
 
 
+def _wait_until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 def test_dashboard_in_voila():
     require_browser()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -53,7 +61,9 @@ def test_dashboard_in_voila():
         readout = page.locator(".edstudy-threshold .widget-readout")
         assert readout.inner_text().strip() == "0.80"
         after = _wait_for_change(count, before)
-        assert re.search(r"mastered at 0\.80", page.locator(".edstudy-summary").inner_text())
+        # each key press recomputes the snapshot: wait for the one of the last value
+        summary = page.locator(".edstudy-summary")
+        _wait_until(lambda: re.search(r"mastered at 0\.80", summary.inner_text()))
         assert after != before
 
         # pick the first student: the student panel fills in

@@ -209,15 +209,13 @@ def test_zip_without_a_member(empty_places, monkeypatch, tmp_path: Path):
         load_oulad(download=True, verbose=False)
 
 
-def test_a_loaded_table_is_cached_as_parquet_and_checked(tmp_path, monkeypatch, caplog):
+def test_a_loaded_table_is_cached_as_parquet_and_checked(tmp_path, monkeypatch, caplog, real_data):
     import pandas as pd
 
     from edstudy.datasets import load_pybkt_example
 
     monkeypatch.setenv("EDSTUDY_DATA", str(tmp_path / "cache"))
-    shared = ROOT.parent / "shared" / "data" / "real" / "pybkt_examples"
-    if not shared.is_dir():
-        pytest.skip(f"needs the shared pyBKT example, not found at {shared}")
+    shared = real_data / "pybkt_examples"
     source = tmp_path / "as.csv.gz"
     source.write_bytes((shared / "as_assistments2009_2skills.csv.gz").read_bytes())
     first = load_pybkt_example(source, verbose=False)

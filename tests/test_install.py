@@ -24,7 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.install
 
 
+#: The environment of every command: nothing that would point Python at this checkout.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EDSTUDY_CONFIG_DIR")}
+
+
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("env", CLEAN_ENV)
     proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     assert proc.returncode == 0, (
         f"{' '.join(map(str, cmd))}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
@@ -83,7 +88,7 @@ def test_the_wheel_works_outside_the_checkout(dist, tmp_path):
     run([str(py), "-m", "pip", "install", "--quiet", f"{wheel}[bayes,notebooks]"])
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "EDSTUDY_CONFIG_DIR")}
+    env = CLEAN_ENV
     where = run(
         [str(py), "-c", "import edstudy, edstudy.sim as s; print(edstudy.__file__, s.data_path())"],
         cwd=work,

@@ -157,6 +157,50 @@ def test_two_runs_of_the_default_study_write_the_same_bytes(tmp_path):
     assert a == b
 
 
+def test_parquet_results_are_byte_identical_and_checked(tmp_path, tiny):
+    for name in ("a", "b"):
+        assert main(["run", str(tiny), "--out", str(tmp_path / name), "--format", "parquet"]) == 0
+    a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    assert a == b
+    assert {"outcomes.parquet/part-000000.parquet", "log.parquet/part-000001.parquet"} <= set(a)
+    assert set(a) == set(read_manifest(tmp_path / "a", kind="study")["files"]) | {MANIFEST}
+    back = StudyResult.load(tmp_path / "a")
+    log = back.read_log()
+    assert back.log is None and len(log) == sum(len(p) for p in back.iter_log())
+    picked = back.read_log(columns=["arm", "correct"], filters=[("arm", "==", "one_size")])
+    assert list(picked.columns) == ["arm", "correct"] and set(picked["arm"]) == {"one_size"}
+    lazy = back.log_dataset()
+    assert lazy.npartitions == 2 and len(lazy) == len(log)
+    csv = tmp_path / "csv"
+    assert main(["run", str(tiny), "--out", str(csv)]) == 0
+    pd.testing.assert_frame_equal(
+        back.summary(), StudyResult.load(csv).summary(), check_exact=True, check_dtype=False
+    )
+    # a result in a folder saved elsewhere: its parts are copied as they are
+    assert len(back.outcomes) == 60  # read (and kept) on first use
+    for name in ("c", "d"):
+        back.save(tmp_path / name, format="parquet")
+    assert snapshot(tmp_path / "c") == snapshot(tmp_path / "d")
+    for table in ("outcomes", "log"):
+        assert (tmp_path / "c" / f"{table}.parquet").is_dir()
+    # an in-memory result saved as Parquet: single files, the same bytes twice
+    mem = StudyResult(study=back.study, outcomes=back.outcomes, log=back.read_log())
+    mem.save(tmp_path / "e", format="parquet")
+    mem.save(tmp_path / "f", format="parquet")
+    assert snapshot(tmp_path / "e") == snapshot(tmp_path / "f")
+    pd.testing.assert_frame_equal(StudyResult.load(tmp_path / "e", log=True).log, mem.log)
+    part = tmp_path / "a" / "log.parquet" / "part-000001.parquet"
+    part.write_bytes(part.read_bytes()[:-9])
+    with pytest.raises(ResultError, match=r"log.parquet/part-000001.parquet differs"):
+        StudyResult.load(tmp_path / "a")
+
+
+def _default_sigint() -> None:
+    """Ctrl-C as in a terminal: a test run started in the background inherits SIGINT ignored,
+    and Python keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for_part_folder(parent: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -180,6 +224,7 @@ def test_killing_a_running_study_leaves_the_old_result_untouched(tmp_path, tiny,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_default_sigint,
     )
     _wait_for_part_folder(tmp_path, proc)
     time.sleep(0.5)  # simulating now; the log is written at the end
@@ -205,6 +250,7 @@ def test_a_fresh_folder_killed_mid_run_is_absent(tmp_path, tiny):
         [sys.executable, "-m", "edstudy.cli", "run", str(big), "--out", str(out)],
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     _wait_for_part_folder(tmp_path, proc)
     proc.send_signal(signal.SIGINT)

@@ -214,6 +214,21 @@ def test_individualized_students_keep_their_fitted_parameters():
         )
 
 
+def test_a_cohort_from_a_model_drawn_in_pieces_is_the_same():
+    model = _model(students=("x", "y", "z"), student_prior=[1.0, -1.0, 0.0])
+    cur = curriculum_from_model(model)
+    seed = np.random.SeedSequence(4)
+    whole, src = cohort_from_model(model, cur, 11, seed=seed, return_sources=True)
+    parts = [
+        cohort_from_model(model, cur, n, seed=np.random.SeedSequence(4), first_id=a)
+        for a, n in ((0, 4), (4, 7))
+    ]
+    for name in whole._ARRAYS:
+        joined = np.concatenate([getattr(p, name) for p in parts])
+        np.testing.assert_array_equal(joined, getattr(whole, name), err_msg=name)
+    assert sorted(src[:3]) == ["x", "y", "z"] and sorted(src[3:6]) == ["x", "y", "z"]
+
+
 def test_engine_uses_the_cohorts_learn_and_forget():
     model = _model()
     cur = curriculum_from_model(model)
@@ -385,9 +400,11 @@ def test_pipeline_on_assistments2009(real_data):
     assert res.log["skill_id"].nunique() == 3
     top = log["skill_id"].value_counts().index[:3]
     assert set(res.log["skill_id"]) == set(top)
-    assert res.matrix.pivot().shape == (3, 3)
+    assert res.matrix.pivot().shape == (3, 5)  # + the default kt columns, Best-LR and PFA
+    assert res.matrix.models[3:] == ("best_lr", "pfa")
     assert res.timings["total"] > 0
-    assert res.scores.shape[0] == 3
+    assert res.scores.shape[0] == 5
+    assert res.best_predicting_model() in res.headline()
 
 
 def test_video_vs_text_and_oulad_assessments(real_data):

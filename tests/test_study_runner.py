@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from edstudy._output import read_manifest
 from edstudy.experiment import Study, StudyResult, run_study, run_study_file, sweep
+from edstudy.experiment.runner import chunk_bounds, tasks_of
 from edstudy.sim import ConfigError, data_path
 
 DEFAULT = data_path("default_study.yaml")
@@ -110,17 +112,63 @@ def test_yaml_round_trip_reproduces_results(tmp_path, default_study):
     pd.testing.assert_frame_equal(ra.log, rb.log)
 
 
-def test_dask_cluster_gives_the_same_results(default_study):
+def test_chunks_change_nothing(default_study):
+    st = small(default_study, n_students=300, replications=2, scenarios={"w": {}})
+    whole = run_study(st, progress=False, chunk_size=10_000)
+    chunked = run_study(st, progress=False, chunk_size=30)
+    pd.testing.assert_frame_equal(whole.outcomes, chunked.outcomes)
+    pd.testing.assert_frame_equal(whole.log, chunked.log)
+    pd.testing.assert_frame_equal(whole.summary(), chunked.summary(), check_exact=True)
+
+
+def test_chunks_split_no_randomization_unit():
+    units = np.repeat([3, 4, 9, 10, 11], [25, 25, 25, 60, 5])
+    bounds = chunk_bounds(units, 50)
+    assert bounds == [(0, 50), (50, 75), (75, 135), (135, 140)]
+    assert chunk_bounds(np.arange(7), 3) == [(0, 3), (3, 6), (6, 7)]
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
     distributed = pytest.importorskip("dask.distributed")
-    st = small(default_study, n_students=280)
-    local = run_study(st, progress=False)
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         with distributed.Client(cluster) as client:
-            remote = run_study(st, client=client, progress=False)
+            yield client
+
+
+@pytest.mark.parametrize("chunk_size", [40, 1000])
+def test_dask_cluster_gives_the_same_results(default_study, cluster_client, tmp_path, chunk_size):
+    st = small(default_study, n_students=280)
+    local = run_study(st, progress=False)
+    remote = run_study(st, client=cluster_client, progress=False, chunk_size=chunk_size)
     pd.testing.assert_frame_equal(local.outcomes, remote.outcomes)
     pd.testing.assert_frame_equal(local.log, remote.log)
+    # workers write Parquet parts; only statistics come back, and give the same summaries
+    out = tmp_path / "big"
+    on_disk = run_study(
+        st, client=cluster_client, progress=False, chunk_size=chunk_size, out_dir=out
+    )
+    assert on_disk.log is None and on_disk.moments is not None
+    pd.testing.assert_frame_equal(local.summary(), on_disk.summary(), check_exact=True)
+    pd.testing.assert_frame_equal(local.contrasts(), on_disk.contrasts(), check_exact=True)
+    files = read_manifest(out, kind="study")["files"]
+    parts = sorted(f for f in files if f.startswith("log.parquet/"))
+    assert len(parts) == len(tasks_of(st, chunk_size=chunk_size)) > 1
+    pd.testing.assert_frame_equal(local.outcomes, on_disk.outcomes)
+    pd.testing.assert_frame_equal(local.log, on_disk.read_log())
+    back = StudyResult.load(out)
+    pd.testing.assert_frame_equal(local.summary(), back.summary(), check_exact=True)
+    # the local run into a folder writes the same bytes, part for part
+    run_study(st, progress=False, chunk_size=chunk_size, out_dir=tmp_path / "local")
+    assert files_of(tmp_path / "local") == files_of(out)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
 
 
 def test_run_study_file_writes_everything(tmp_path, default_study):

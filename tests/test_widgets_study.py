@@ -11,6 +11,7 @@ from edstudy.investigations.strategy_comparison import (
     arm_metrics,
     dropout_differences,
     effect_sizes,
+    headline,
     mixed_models,
     what_this_shows,
 )
@@ -211,3 +212,23 @@ def test_what_this_shows_calls_only_clear_intervals():
 def test_arm_metrics_rejects_unknown_metrics(result):
     with pytest.raises(ValueError, match=r"unknown metric\(s\) \['grit'\]"):
         arm_metrics(result, ["posttest", "grit"])
+
+
+def test_the_headline_is_one_sentence_from_the_numbers():
+    effects = pd.DataFrame(
+        {
+            "scenario": ["w0", "w1"],
+            "arm": ["personalized", "personalized"],
+            "reference": ["individualized", "individualized"],
+            "g": [0.05, 0.4],
+            "ci_low": [-0.1, 0.2],
+            "ci_high": [0.2, 0.6],
+        }
+    )
+    assert headline(effects) == (
+        "**personalized** vs **individualized** on the post-test: in `w0`, no detectable "
+        "difference (Hedges' g +0.05, 95% CI -0.10 to +0.20); in `w1`, higher (Hedges' g +0.40, "
+        "95% CI +0.20 to +0.60)."
+    )
+    other = effects.assign(arm="blended")  # no such comparison: the study's first one
+    assert headline(other).startswith("**blended** vs **individualized**")

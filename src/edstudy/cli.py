@@ -1,4 +1,5 @@
-"""The ``edstudy`` command: run a study, build the HTML reports, serve the teacher dashboard.
+"""The ``edstudy`` command: run a study, analyse a trial, build the HTML reports, serve the
+teacher dashboard.
 
 Each subcommand imports what it needs only when it runs, so ``edstudy --help`` is instant.
 """
@@ -33,8 +34,58 @@ def _run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         overwrite=args.overwrite,
         command=_recorded_command(args),
+        format=args.format,
     )
     print(f"study results written to {out}")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from edstudy.investigations.trial import run_trial_file
+
+    out, result = run_trial_file(
+        args.trial, args.out, overwrite=args.overwrite, command=_recorded_command(args)
+    )
+    for sentence in result.finding_sentences():
+        print(sentence)
+    print(f"trial results written to {out} (report.html, effects.csv, standards.json)")
+    return 0
+
+
+def _kt_benchmark(args: argparse.Namespace) -> int:
+    import warnings
+
+    from edstudy._output import result_folder
+    from edstudy.datasets import REAL_DATASETS, load_csv, load_log
+    from edstudy.kt import benchmark, published_beside
+
+    name = str(args.log)
+    if name in REAL_DATASETS:
+        log = load_log(name, verbose=True)
+    else:
+        path = Path(args.log)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path}: no such file; give a response-log CSV or a dataset name "
+                f"({', '.join(REAL_DATASETS)})"
+            )
+        log = load_csv(path, {c: c for c in ("student_id", "skill_id", "order", "correct")})
+    models = [m.strip() for m in args.models.split(",")] if args.models else None
+    with result_folder(
+        args.out, kind="kt-benchmark", overwrite=args.overwrite, seed=args.seed,
+        command=_recorded_command(args),
+    ) as tmp:  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence notes of the EM fits are in the table
+            table = benchmark(
+                log, models, folds=args.folds, seed=args.seed, level=args.level,
+                progress=None if args.quiet else print,
+            )  # fmt: skip
+        table.to_csv(tmp / "benchmark.csv", index=False)
+        text = published_beside(table, name if name in REAL_DATASETS else None)
+        (tmp / "benchmark.md").write_text(f"# Student models on {name}\n\n{text}", encoding="utf-8")
+    print(table.round(4).to_string(index=False))
+    print(f"kt benchmark written to {args.out} (benchmark.csv, benchmark.md)")
     return 0
 
 
@@ -108,7 +159,47 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an earlier edstudy result in --out (never files edstudy did not write)",
     )
+    run.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="csv (default): outcomes.csv and log.csv.gz; parquet: every task writes its own "
+        "Parquet parts and the log is never gathered (big studies)",
+    )
     run.set_defaults(func=_run)
+
+    analyze = sub.add_parser(
+        "analyze", help="analyse a randomized trial described by a trial file (YAML)"
+    )
+    analyze.add_argument(
+        "trial", type=Path, help="trial YAML, or a shipped example (video_vs_text)"
+    )
+    analyze.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for report.html, effects.csv, standards.json",
+    )
+    analyze.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier edstudy result in --out (never files edstudy did not write)",
+    )
+    analyze.set_defaults(func=_analyze)
+
+    ktb = sub.add_parser("kt-benchmark", help="score student models on the same student folds")
+    ktb.add_argument("log", help="a response-log CSV, or a dataset name (assistments2009, ...)")
+    ktb.add_argument("--out", type=Path, required=True, help="folder for benchmark.csv/.md")
+    ktb.add_argument("--models", default=None, help="comma-separated names of edstudy.kt.MODELS")
+    ktb.add_argument("--folds", type=int, default=5)
+    ktb.add_argument("--seed", type=int, default=0)
+    ktb.add_argument(
+        "--level", choices=("row", "attempt", "both"), default="attempt",
+        help="score every skill row, or one prediction per attempt (Gervet et al.)",
+    )  # fmt: skip
+    ktb.add_argument("--quiet", action="store_true")
+    ktb.add_argument("--overwrite", action="store_true")
+    ktb.set_defaults(func=_kt_benchmark)
 
     report = sub.add_parser("report", help="execute the notebooks and export HTML reports")
     report.add_argument(

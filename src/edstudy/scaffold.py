@@ -113,12 +113,17 @@ _CELLS = [
         "plots.png_image(plots.arm_intervals(summary, ncols=2), dpi=72)",
         [],
     ),
-    ("code", "effects = cmp.effect_sizes(result)\neffects.round(3)", []),
+    (
+        "code",
+        "effects = cmp.effect_sizes(result)\ndisplay(Markdown(cmp.headline(effects)))",
+        ["headline"],
+    ),
+    ("code", "effects.round(3)", []),
     (
         "code",
         "dropout = cmp.dropout_differences(result)\n"
         "display(Markdown(cmp.what_this_shows(effects, dropout, n_students=study.n_students)))",
-        ["headline"],
+        [],
     ),
 ]
 

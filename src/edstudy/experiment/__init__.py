@@ -18,7 +18,7 @@ Statistics come from :mod:`edstudy.stats`; research questions built on experimen
 from edstudy.experiment.result import DEFAULT_METRICS, StudyResult, analysis_frame
 from edstudy.experiment.runner import run_study, run_study_file
 from edstudy.experiment.study import RANDOMIZATION_UNITS, SHIPPED_STUDIES, Arm, Study, study_file
-from edstudy.experiment.sweep import sweep
+from edstudy.experiment.sweep import sweep, sweep_headline
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -32,4 +32,5 @@ __all__ = [
     "run_study_file",
     "study_file",
     "sweep",
+    "sweep_headline",
 ]

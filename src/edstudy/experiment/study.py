@@ -28,7 +28,11 @@ study saved next to its results reproduces them exactly. A study file looks like
 Seeds. Replication ``r`` draws its cohort from ``SeedSequence([seed, r, 0])`` and its assignment
 from ``[seed, r, 1]``; an arm simulates with ``[seed, r, 2, crc32(arm name)]``. Scenarios share
 these seeds, so they compare the same students (common random numbers), and adding an arm does
-not change the others.
+not change the others. The cohort and simulation seeds are stream keys: every random number of
+student ``i`` (its ``student_id``, the global index in the replication) is a function of the key,
+``i``, a per-student counter and the purpose of the number (Philox4x32-10,
+:mod:`edstudy.sim._random`), so a student's traits and rows do not depend on which students are
+drawn or simulated with it; the runner splits arms into chunks on that guarantee.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from edstudy.sim.engine import Budget
 from edstudy.sim.population import PopulationSpec
 from edstudy.sim.strategies import Strategy, load_strategy
 
-__all__ = ["sweep", "SWEEP_METRICS"]
+__all__ = ["SWEEP_METRICS", "sweep", "sweep_headline"]
 
 #: outcome columns of the trade-off table
 SWEEP_METRICS: tuple[str, ...] = (
@@ -133,4 +133,18 @@ def sweep(
         table.sort_values(["scenario", "_o"], kind="stable")
         .drop(columns="_o")
         .reset_index(drop=True)
+    )
+
+
+def sweep_headline(table: pd.DataFrame, parameter: str, *, scenario: str | None = None) -> str:
+    """One sentence: what moving ``parameter`` from its lowest to its highest swept value costs
+    in practice time and buys in post-test and dropout (means of :func:`sweep`'s table)."""
+    t = table if scenario is None else table[table["scenario"] == scenario]
+    t = t.sort_values(parameter)
+    lo, hi = t.iloc[0], t.iloc[-1]
+    return (
+        f"Raising {parameter} from {lo[parameter]:g} to {hi[parameter]:g} changes practice by "
+        f"{hi['practice_minutes'] - lo['practice_minutes']:+.0f} minutes per student, the "
+        f"post-test by {100 * (hi['posttest'] - lo['posttest']):+.1f} points and dropout by "
+        f"{100 * (hi['dropped_out'] - lo['dropped_out']):+.1f} points."
     )

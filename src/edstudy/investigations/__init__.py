@@ -16,6 +16,8 @@ module                             question                                     
 ``video_vs_text``                  does a video worked example beat text? (randomized)     07
 ``real_cohort``                    which strategy wins on students drawn from models of    07
                                    a real log, and under every model?
+``trial``                          what does my own randomized trial show, and does it     08
+                                   meet the WWC standards? (real or simulated data)
 =================================  ======================================================  =====
 
 A new research question gets a new module (or folder) here; a new statistic goes to

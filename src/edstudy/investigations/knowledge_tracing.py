@@ -55,6 +55,7 @@ __all__ = [
     "compare_variants",
     "comparison_notes",
     "comparison_table",
+    "headline",
     "learning_curves",
     "pool_rare_items",
     "practice_log",
@@ -597,3 +598,16 @@ def comparison_notes(table: pd.DataFrame, *, reference: str = "standard") -> str
             + "."
         )
     return "\n".join(lines)
+
+
+def headline(table: pd.DataFrame, *, real: bool = True) -> str:
+    """One sentence: which BKT variant predicts new students best, by how much, on what data."""
+    new = table[table["protocol"].astype(str).str.startswith("new")].set_index("variant")
+    if new.empty:
+        return "No variant was scored on new students."
+    best = new["auc"].idxmax()
+    line = f"On {'ASSISTments 2009' if real else 'a SIMULATED log (real data absent)'}, "
+    line += f"**{best}** predicts new students best (AUC {new.loc[best, 'auc']:.3f}"
+    if "standard" in new.index and best != "standard":
+        line += f", standard BKT {new.loc['standard', 'auc']:.3f}"
+    return line + ")."

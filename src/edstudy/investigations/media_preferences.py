@@ -38,6 +38,7 @@ from edstudy.bayes.settings import FitSettings, quiet_pymc
 from edstudy.sim import PopulationSpec, default_curriculum, draw_cohort, load_strategy, simulate
 
 __all__ = [
+    "headline",
     "MediaExperiment",
     "media_experiment",
     "meshing_calibration",
@@ -422,3 +423,19 @@ def meshing_notes(table: pd.DataFrame, *, interval: float = 0.95) -> str:
             f"{zero}; the interval {truth} it."
         )
     return "\n".join(lines)
+
+
+def headline(table: pd.DataFrame) -> str:
+    """One sentence: what the meshing test concluded in each simulated world, beside the truth.
+
+    ``table`` is :func:`meshing_table`: a match effect is called found when its interval lies
+    above 0.
+    """
+    parts = []
+    for name, r in table.iterrows():
+        found = "finds a match effect" if r["lower"] > 0 else "finds no match effect"
+        parts.append(
+            f"where {name} {found} ({r['estimate']:+.3f} [{r['lower']:+.3f}, {r['upper']:+.3f}]; "
+            f"true {r['true_match']:+.3f})"
+        )
+    return "The meshing test " + "; ".join(parts) + "."

@@ -38,6 +38,7 @@ __all__ = [
     "arm_metrics",
     "dropout_differences",
     "effect_sizes",
+    "headline",
     "mixed_model_fit",
     "mixed_models",
     "what_this_shows",
@@ -355,3 +356,29 @@ def what_this_shows(
             "includes 0 means this sample cannot tell the arms apart, not that they are equal."
         )
     return "\n".join(lines).strip() + "\n"
+
+
+def headline(
+    effects: pd.DataFrame, arm: str = "personalized", reference: str = "individualized"
+) -> str:
+    """One sentence: how ``arm`` compares with ``reference`` on the post-test in each scenario.
+
+    The comparison the study is about (the vendors' claim, by default); when the study lacks
+    it, its first comparison. The verdict is decided by the 95% interval, as in
+    :func:`what_this_shows`.
+    """
+    rows = effects[(effects["arm"] == arm) & (effects["reference"] == reference)]
+    if rows.empty:
+        if effects.empty:
+            return "The study has a single arm: nothing was compared."
+        first = effects.iloc[0]
+        arm, reference = str(first["arm"]), str(first["reference"])
+        rows = effects[(effects["arm"] == arm) & (effects["reference"] == reference)]
+    parts = []
+    for r in rows.itertuples(index=False):
+        verdict = _verdict(r.ci_low, r.ci_high, "higher", "lower")
+        parts.append(
+            f"in `{r.scenario}`, {verdict} (Hedges' g {r.g:+.2f}, 95% CI {r.ci_low:+.2f} to "
+            f"{r.ci_high:+.2f})"
+        )
+    return f"**{arm}** vs **{reference}** on the post-test: " + "; ".join(parts) + "."

@@ -23,6 +23,11 @@ with ``edstudy.widgets.show_figure``. A leaf: nothing here imports the rest of e
   skills heatmap of a :class:`edstudy.monitor.ClassSnapshot`.
 * :mod:`~edstudy.plots.real_cohort` – :func:`matrix_tradeoff`: practice opportunities against
   expected post-test mastery per strategy, one series per student model.
+* :mod:`~edstudy.plots.trial` – a randomized trial's analysis (:mod:`edstudy.investigations.trial`):
+  :func:`trial_forest` (effect sizes per finding and estimator), :func:`attrition_boundary_plot`
+  (attrition against the WWC boundary curves), :func:`baseline_differences` (baseline effect
+  sizes against the 0.05 / 0.25 SD rules), :func:`process_figure` (mastery trajectories and
+  process measures from the tutor's log).
 * :func:`figure_png`, :func:`png_image` – a figure as PNG bytes / as a notebook image.
 """
 
@@ -33,10 +38,18 @@ from edstudy.plots.power import power_curves
 from edstudy.plots.preferences import choice_heatmap, estimate_vs_truth, preference_spread
 from edstudy.plots.real_cohort import matrix_tradeoff
 from edstudy.plots.study import arm_intervals, effect_forest, sweep_tradeoff
+from edstudy.plots.trial import (
+    attrition_boundary_plot,
+    baseline_differences,
+    process_figure,
+    trial_forest,
+)
 
 __all__ = [
     "PALETTE",
     "arm_intervals",
+    "attrition_boundary_plot",
+    "baseline_differences",
     "choice_heatmap",
     "effect_forest",
     "estimate_vs_truth",
@@ -47,5 +60,7 @@ __all__ = [
     "png_image",
     "power_curves",
     "preference_spread",
+    "process_figure",
     "sweep_tradeoff",
+    "trial_forest",
 ]

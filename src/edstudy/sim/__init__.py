@@ -1,7 +1,9 @@
 """Simulated cohorts: curriculum, student population with ground truth, pathway rules, engine.
 
 Pure functions of (configuration, seed): the same seed gives the same response log and outcomes,
-bit for bit. Importing this package does not import Dask, PyMC or ipywidgets.
+bit for bit. Importing this package does not import Dask, PyMC or ipywidgets (nor
+:mod:`edstudy.kt`: students of a fitted kt model answer through
+:class:`edstudy.sim.from_kt.KTStudentModel`, a :class:`Responder`).
 
 >>> from edstudy.sim import default_curriculum, PopulationSpec, draw_cohort, load_strategy, simulate
 >>> cur = default_curriculum()
@@ -22,6 +24,7 @@ from edstudy.sim.curriculum import (
 from edstudy.sim.engine import MASTERY_REPORTED, Budget, Simulation, simulate
 from edstudy.sim.population import Cohort, PopulationSpec, draw_cohort
 from edstudy.sim.quick import simulate_cohort
+from edstudy.sim.responder import Responder
 from edstudy.sim.rule_text import check_edits, parse_rules, rule_text, strategy_to_text
 from edstudy.sim.rules import STATE_VARIABLES, ConditionError, ConditionFunction, parse_condition
 from edstudy.sim.strategies import (
@@ -48,6 +51,7 @@ __all__ = [
     "ConfigError",
     "Curriculum",
     "PopulationSpec",
+    "Responder",
     "Rule",
     "Simulation",
     "Skill",

@@ -127,6 +127,7 @@ class Source:
 #: anything beyond these is a mistake or an attack (a "billion laughs" alias bomb).
 MAX_CONFIG_BYTES = 2_000_000
 MAX_EXPANDED_ENTRIES = 100_000
+MAX_NESTING_DEPTH = 100
 
 
 def load_yaml(path: str | Path) -> tuple[Any, Source]:
@@ -168,9 +169,15 @@ def _check_tree(node: yaml.Node, name: str) -> None:
     expand to billions of entries is measured in time proportional to its text.
     """
     size: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    stack: list[tuple[yaml.Node, bool, int]] = [(node, False, 1)]
     while stack:
-        n, children_done = stack.pop()
+        n, children_done, depth = stack.pop()
+        if depth > MAX_NESTING_DEPTH:
+            raise ConfigError(
+                f"nested too deeply to read (more than {MAX_NESTING_DEPTH} levels)",
+                file=name,
+                line=n.start_mark.line + 1,
+            )
         if id(n) in size:
             continue
         if isinstance(n, yaml.ScalarNode):
@@ -192,8 +199,8 @@ def _check_tree(node: yaml.Node, name: str) -> None:
                                 line=line,
                             )
                         seen[k.value] = line
-            stack.append((n, True))
-            stack.extend((k, False) for k in kids if id(k) not in size)
+            stack.append((n, True, depth))
+            stack.extend((k, False, depth + 1) for k in kids if id(k) not in size)
             continue
         total = 1 + sum(size[id(k)] for k in kids)
         if total > MAX_EXPANDED_ENTRIES:

@@ -1,8 +1,14 @@
 """Compiled inner loop of the engine: one practice opportunity for many students.
 
-All random numbers are drawn by the caller (a numpy Generator) and passed in, so results depend
-only on the seed, never on compilation. The tutor's BKT update is not here: the engine applies
-:func:`edstudy.bkt.update_mastery` to the answers this kernel returns.
+All random numbers are drawn by the caller (each student's own Philox stream, see
+:mod:`edstudy.sim._random`) and passed in, so results depend only on the seed, never on
+compilation or on which students run together. The tutor's BKT update is not here: the engine
+applies :func:`edstudy.bkt.update_mastery` to the answers this kernel returns.
+
+With ``use_p`` (a responder, :mod:`edstudy.sim.responder`, generates the answers) the answer is
+``u[0] < p_answer[j]`` and the kernel's own learning / forgetting transition is skipped: the
+responder moves its own state and the engine keeps ``known`` equal to its mastery. Without it
+nothing changes (the BKT path, bit for bit).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
     act_mult,
     learn_log,
     forget,
+    p_answer,
+    use_p,
     meshing,
     prereq,
     penalty,
@@ -84,25 +92,28 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
         k = cur[i]
         a = act[j]
         kn = known[i, k]
+        is_medium = a < n_media
         # the answer
-        if kn:
+        if use_p:
+            ok = u[0, j] < p_answer[j]
+        elif kn:
             ok = u[0, j] >= slip[i, k]
         else:
             ok = u[0, j] < guess[i, k]
-        # learning (ground truth)
-        is_medium = a < n_media
-        rate = speed[i] * act_mult[a]
-        if is_medium and a == best[i]:
-            rate *= 1.0 + meshing
-        for q in range(n_skills):
-            if prereq[k, q] and not known[i, q]:
-                rate *= penalty
-                break
-        p_learn = -np.expm1(rate * learn_log[i, k])
-        if not kn and u[1, j] < p_learn:
-            known[i, k] = True
-        elif kn and u[1, j] < forget[i, k]:  # u[1] is unused for a known skill
-            known[i, k] = False
+        # learning (ground truth; a responder learns on its own)
+        if not use_p:
+            rate = speed[i] * act_mult[a]
+            if is_medium and a == best[i]:
+                rate *= 1.0 + meshing
+            for q in range(n_skills):
+                if prereq[k, q] and not known[i, q]:
+                    rate *= penalty
+                    break
+            p_learn = -np.expm1(rate * learn_log[i, k])
+            if not kn and u[1, j] < p_learn:
+                known[i, k] = True
+            elif kn and u[1, j] < forget[i, k]:  # u[1] is unused for a known skill
+                known[i, k] = False
         if kn:
             over[i] += 1
         # the log row

@@ -18,6 +18,13 @@ What one opportunity is (ground truth, standard BKT so :mod:`edstudy.bkt` can re
     updates its mastery estimate with :func:`edstudy.bkt.update_mastery`
     using the curriculum's tutor parameters.
 
+Another student model (``responder=``, :mod:`edstudy.sim.responder`)
+    The answer is drawn with the responder's P(correct) (from the same uniform of the student's
+    own stream), the BKT transition above is skipped (the responder moves its own state) and
+    ``known`` follows the responder's mastery, so the outcomes' ground-truth columns (pre- and
+    post-test, ``mastered_true``, ``true_expected_posttest``, over- and under-practice) are the
+    responder's. Without a responder the BKT path is unchanged, bit for bit.
+
 The response log (one row per practice opportunity, all scored)
     ``student_id, skill_id, order, correct, item_id, activity, chosen, class_id, school_id, arm,
     duration_s, hints``. ``activity`` is the medium (or remediation activity) of *this*
@@ -52,8 +59,18 @@ The outcomes (one row per student)
     ===========================  ===================================================================
 
 The post-test is taken by every student, including those who quit the tutor (it is given in
-class). All randomness comes from ``seed``: the same inputs and seed give the same tables, bit for
-bit.
+class).
+
+Randomness
+    All randomness comes from ``seed``: the same inputs and seed give the same tables, bit for bit.
+    Every number is drawn from the student's own counter-based stream (Philox4x32-10,
+    :mod:`edstudy.sim._random`) keyed by the seed and the student's ``student_id`` (its global
+    index): the pre- and post-test answers (Binomial counts as sums of Bernoulli trials, counter 0),
+    the first item, and at each opportunity (counter = the student's own opportunities so far) the
+    five uniforms of the practice kernel (answer, learning or forgetting, the two of a Box-Muller
+    normal for the duration, dropout), the offered media, a random medium or the Thompson draws
+    (normals by the inverse CDF ``scipy.special.ndtri``). So simulating students ``[0, N)`` in one
+    call or in any chunks gives the same rows: what the study runner's chunks rely on.
 """
 
 from __future__ import annotations
@@ -64,12 +81,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from edstudy.bkt.filtering import update_mastery
 from edstudy.schema import validate_log, validate_outcomes
 from edstudy.sim._kernels import practice_kernel, scatter_chunk
+from edstudy.sim._random import stream_key, uniforms
 from edstudy.sim.curriculum import Curriculum
-from edstudy.sim.population import Cohort, as_generator
+from edstudy.sim.population import Cohort
+from edstudy.sim.responder import Responder, check_skill_state
 from edstudy.sim.strategies import BoundRule, Strategy, bind_strategy
 
 __all__ = ["Budget", "Simulation", "simulate", "MASTERY_REPORTED"]
@@ -78,6 +98,7 @@ __all__ = ["Budget", "Simulation", "simulate", "MASTERY_REPORTED"]
 MASTERY_REPORTED = 0.95
 #: variance of one observed learning-gain residual (Thompson sampling)
 RESIDUAL_VARIANCE = 0.25
+_NO_P = np.zeros(0)  # the kernel's answer probabilities when the engine's own BKT answers
 
 
 @dataclass(frozen=True)
@@ -134,11 +155,13 @@ class _State:
         curriculum: Curriculum,
         strategy: Strategy,
         budget: Budget,
-        rng: np.random.Generator,
+        key: tuple[int, int],
+        responder: Responder | None = None,
     ):
         n, k = cohort.n_students, len(curriculum.skills)
         self.n, self.k, self.m = n, k, len(curriculum.media)
-        self.rng = rng
+        self.key = key
+        self.ids = np.ascontiguousarray(cohort.student_id, dtype=np.int64)
         self.budget_s = float(budget.minutes) * 60.0
         bkt = curriculum.bkt_arrays()
         learn = bkt["learn"] if cohort.learn is None else cohort.learn
@@ -169,7 +192,13 @@ class _State:
         self.sequence_interest = strategy.sequence == "interest"
 
         c = cohort
-        self.known = np.array(c.known0, dtype=np.bool_, order="C")
+        self.responder = responder
+        if responder is None:
+            self.known = np.array(c.known0, dtype=np.bool_, order="C")
+        else:
+            p_resp, known_resp = check_skill_state(responder.skill_state(), n, k)
+            self.known = np.array(known_resp, dtype=np.bool_, order="C")
+        self.prior_mastered = self.known.sum(axis=1)
         self.guess = np.array(c.guess, dtype=float, order="C")
         self.slip = np.array(c.slip, dtype=float, order="C")
         self.interest = np.array(c.interest, dtype=float, order="C")
@@ -183,8 +212,8 @@ class _State:
 
         # pre-test and the tutor's starting estimate
         n_pre = curriculum.pretest_items
-        p_ok = np.where(self.known, 1.0 - c.slip, c.guess)
-        pre = rng.binomial(n_pre, p_ok)
+        p_ok = np.where(self.known, 1.0 - c.slip, c.guess) if responder is None else p_resp
+        pre = self.binomial("pretest", n_pre, p_ok)
         self.pretest_skill = pre / n_pre
         self.pretest = pre.sum(axis=1) / (k * n_pre)
         est = np.broadcast_to(self.t_prior, (n, k)).astype(float)
@@ -220,8 +249,19 @@ class _State:
         self.remed_total = np.zeros(n, dtype=np.int64)
         self.chosen_n = np.zeros(n, dtype=np.int64)
         self.matched_n = np.zeros(n, dtype=np.int64)
-        self.item_start = rng.integers(0, 1 << 30, size=n, dtype=np.int64)
+        u_item = uniforms(key, self.ids, "item_start", 1)[0]
+        self.item_start = (u_item * (1 << 30)).astype(np.int64)  # uniform on 0 .. 2^30 - 1
         self.rows: list[tuple[np.ndarray, ...]] = []
+
+    # --- per-student random numbers ----------------------------------------------------------
+    def binomial(self, purpose: str, trials: int, p: np.ndarray) -> np.ndarray:
+        """Binomial(trials, p) counts (n, K) as sums of Bernoulli trials ``u < p`` (exact)."""
+        u = uniforms(self.key, self.ids, purpose, self.k * trials).reshape(self.k, trials, -1)
+        return np.ascontiguousarray((u < p.T[:, None, :]).sum(axis=1).T)  # (n, K), C order
+
+    def draws(self, q: np.ndarray, purpose: str, n_values: int) -> np.ndarray:
+        """Uniforms (n_values, q.size) of students ``q`` at their current opportunity count."""
+        return uniforms(self.key, self.ids[q], purpose, n_values, counters=self.total_opp[q])
 
     # --- state variables for rule conditions --------------------------------------------
     def env(self, q: np.ndarray) -> Any:
@@ -339,13 +379,18 @@ class _State:
         k = s.cur[p]
         flat = p * s.k + k
         est_before = s.est_flat[flat]
-        u = s.rng.random((5, n))
+        u = s.draws(p, "practice", 5)
         o_skill = np.empty(n, dtype=np.int16)
         o_order = np.empty(n, dtype=np.int64)
         o_correct = np.empty(n, dtype=np.bool_)
         o_item = np.empty(n, dtype=np.int64)
         o_dur = np.empty(n, dtype=np.float64)
         o_hints = np.empty(n, dtype=np.int8)
+        p_answer, use_p = _NO_P, False
+        if s.responder is not None:
+            t_before = s.time_used[p].copy()
+            p_answer = s.respond(p, k, t_before)
+            use_p = True
         practice_kernel(
             p,
             act,
@@ -360,6 +405,8 @@ class _State:
             s.act_mult,
             s.learn_log,
             s.forget,
+            p_answer,
+            use_p,
             float(spec.meshing_effect),
             s.prereq,
             float(s.penalty),
@@ -412,11 +459,30 @@ class _State:
             o_dur,
             o_hints,
         )
+        if use_p:
+            s.responder.observe(p, k, o_correct, t_before, np.ascontiguousarray(u[1]))
+            s.respond(p, k, s.time_used[p])  # the mastery after the opportunity
         # the tutor's estimate: the shared one-step BKT update
         s.est_flat[flat] = update_mastery(
             est_before, o_correct, guess=s.t_guess[k], slip=s.t_slip[k], learn=s.t_learn[k]
         )
         s.rows.append((p, o_skill, o_order, o_correct, o_item, act, chosen, o_dur))
+
+    def respond(self, p: np.ndarray, k: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """The responder's P(correct) of students ``p`` on skills ``k``; their ``known`` is set
+        to the responder's mastery."""
+        prob, known = self.responder.p_correct(p, k, times)
+        prob = np.ascontiguousarray(prob, dtype=np.float64).reshape(-1)
+        known = np.asarray(known, dtype=np.bool_).reshape(-1)
+        if prob.shape != p.shape or known.shape != p.shape:
+            raise ValueError(
+                f"responder.p_correct must give {p.size} probabilities and {p.size} mastery "
+                f"flags, got {prob.shape} and {known.shape}"
+            )
+        if not np.all((prob >= 0) & (prob <= 1)):
+            raise ValueError("responder.p_correct gave probabilities outside [0, 1]")
+        self.known[p, k] = known
+        return prob
 
     # --- choosing the activity ----------------------------------------------------------------
     def medium_for(self, rule: BoundRule, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -426,7 +492,7 @@ class _State:
             return np.full(n, rule.activity, dtype=np.int64), chosen
         if rule.action == "offer_choice":
             # offered: the `size` media with the smallest random keys
-            keys = self.rng.random((n, self.m))
+            keys = self.draws(q, "offer", self.m).T
             first = keys.argmin(axis=1)
             if rule.pick == "preference":
                 pref = self.stated[q]
@@ -444,10 +510,11 @@ class _State:
         if m == "estimated_best":
             return self.estimated_best(q), chosen
         if m == "random":
-            return self.rng.integers(0, self.m, size=n), chosen
+            u = self.draws(q, "random_medium", 1)[0]
+            return np.minimum((u * self.m).astype(np.int64), self.m - 1), chosen
         if m == "thompson":
             mean, sd = self.gain_posterior(q, rule.stated_prior, rule.prior_sd)
-            draw = mean + sd * self.rng.standard_normal((n, self.m))
+            draw = mean + sd * ndtri(self.draws(q, "thompson", self.m)).T
             return draw.argmax(axis=1), chosen
         raise AssertionError(m)  # pragma: no cover
 
@@ -462,6 +529,7 @@ def simulate(
     arm: str | None = None,
     progress: bool | None = None,
     validate: bool = True,
+    responder: Responder | None = None,
 ) -> Simulation:
     """Run a cohort through a curriculum under a strategy.
 
@@ -473,7 +541,9 @@ def simulate(
     strategy : Strategy
         Checked against the curriculum before anything runs.
     seed : int, SeedSequence or numpy Generator
-        The only source of randomness.
+        The only source of randomness: its key drives every student's own streams (see the
+        module docstring), so a student's rows do not depend on the other students simulated
+        with it.
     budget : Budget, optional
         Minutes per student (default 240) and a cap on opportunities.
     arm : str, optional
@@ -484,6 +554,11 @@ def simulate(
     validate : bool
         Check both tables with :func:`edstudy.schema.validate_log` / ``validate_outcomes`` and
         return the validated copies (canonical dtypes). False skips that (benchmarks).
+    responder : Responder, optional
+        Another student model answers the practice questions (see
+        :mod:`edstudy.sim.responder`): a fresh one for this cohort (its students are the
+        cohort's rows, its skills the curriculum's, in order); it is moved by the run. The
+        cohort's own learning traits (``known0, guess, slip, learn, forget``) are then unused.
 
     Returns
     -------
@@ -508,9 +583,9 @@ def simulate(
         )
     budget = budget or Budget()
     rules = bind_strategy(strategy, curriculum)
-    rng = as_generator(seed)
+    key = stream_key(seed)
     arm = arm if arm is not None else strategy.name
-    s = _State(cohort, curriculum, strategy, budget, rng)
+    s = _State(cohort, curriculum, strategy, budget, key, responder)
     default_rule = BoundRule(action="practice", test=None, medium=0)
     max_steps = budget.steps(s.k)
     if progress is None:
@@ -622,10 +697,13 @@ def _log_frame(s: _State, cohort: Cohort, curriculum: Curriculum, arm: str) -> p
 
 
 def _outcomes_frame(s: _State, cohort: Cohort, curriculum: Curriculum, arm: str) -> pd.DataFrame:
-    rng = s.rng
     n_post = curriculum.posttest_items
-    p_ok = np.where(s.known, 1.0 - cohort.slip, cohort.guess)
-    post = rng.binomial(n_post, p_ok).sum(axis=1) / (s.k * n_post)
+    if s.responder is None:
+        p_ok = np.where(s.known, 1.0 - cohort.slip, cohort.guess)
+    else:
+        p_ok, known = check_skill_state(s.responder.skill_state(), s.n, s.k)
+        s.known[:] = known
+    post = s.binomial("posttest", n_post, p_ok).sum(axis=1) / (s.k * n_post)
     opp = s.total_opp
     with np.errstate(invalid="ignore", divide="ignore"):
         engagement = np.where(opp > 0, s.eng_sum / np.maximum(opp, 1), s.eng0)
@@ -657,7 +735,7 @@ def _outcomes_frame(s: _State, cohort: Cohort, curriculum: Curriculum, arm: str)
             "goal": cohort.goal,
             "true_best_medium": media[cohort.true_best_medium],
             "learning_speed": cohort.learning_speed,
-            "true_prior_mastered": cohort.known0.sum(axis=1),
+            "true_prior_mastered": s.prior_mastered,
             "mastered_true": s.known.sum(axis=1),
             "true_expected_posttest": p_ok.mean(axis=1),
             "true_matched_share": matched_share,

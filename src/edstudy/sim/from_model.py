@@ -22,13 +22,17 @@ model to the simulator's two inputs.
     (by default the standard BKT fit, as a deployed tutor would use).
 :func:`cohort_from_model`
     Students drawn from the model: every skill keeps its fitted parameters; students of an
-    individualized model are fitted students resampled (without replacement while there are
-    enough, then with replacement) and keep their own prior and learning rate; the forgets model's
-    P(forget) is used by the engine (a known skill is forgotten with that probability after an
-    opportunity on it). Guess and slip are the skill's (no model here has per-student ones), the
-    learning-speed multiplier is 1, and nothing else about the student (survey answers, interest,
-    engagement) comes from the data: those are drawn as in :func:`edstudy.sim.draw_cohort` with a
-    neutral :data:`REAL_COHORT_POPULATION` (no meshing, no dropout).
+    individualized model are fitted students resampled (each block of as many simulated students
+    as fitted ones is a random permutation of them) and keep their own prior and learning rate;
+    the forgets model's P(forget) is used by the engine (a known skill is forgotten with that
+    probability after an opportunity on it). Guess and slip are the skill's (no model here has
+    per-student ones), the learning-speed multiplier is 1, and nothing else about the student
+    (survey answers, interest, engagement) comes from the data: those are drawn as in
+    :func:`edstudy.sim.draw_cohort` with a neutral :data:`REAL_COHORT_POPULATION` (no meshing, no
+    dropout). Like there, every draw is keyed by the seed and the student's global index.
+
+Models of :mod:`edstudy.kt` (Best-LR, PFA, IRT, AFM, DAS3H, BKT-ext) have no such parameters:
+their students answer the engine through a responder, :mod:`edstudy.sim.from_kt`.
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from edstudy.bkt.params import ALL, BKTParams
+from edstudy.sim._random import stream_key, uniforms
 from edstudy.sim.curriculum import Activity, Curriculum, Skill
-from edstudy.sim.population import Cohort, PopulationSpec, as_generator, draw_cohort
+from edstudy.sim.population import Cohort, PopulationSpec, as_generator, draw_students
 
 __all__ = [
     "REAL_COHORT_POPULATION",
@@ -267,13 +272,21 @@ class StudentModel:
         )
 
     def draw_students(
-        self, n: int, seed: int | np.random.Generator | np.random.SeedSequence
+        self,
+        n: int,
+        seed: int | np.random.Generator | np.random.SeedSequence,
+        *,
+        first_id: int = 0,
     ) -> dict[str, np.ndarray]:
         """Per-student per-skill parameters of ``n`` students drawn from the model.
 
-        Individualized models resample fitted students: without replacement while ``n`` does not
-        exceed their number, else every fitted student ``n // S`` times plus a sample of the rest.
-        Other models give every student the skill's parameters.
+        Individualized models resample the ``S`` fitted students in blocks of ``S`` simulated
+        students (global indices ``b S .. (b + 1) S - 1``): block ``b`` is a random permutation of
+        the fitted students, keyed by the seed and ``b`` (a per-block Philox stream). So the
+        first ``n <= S`` students are drawn without replacement, ``n > S`` students hold every
+        fitted student ``n // S`` times plus a sample without replacement of the rest, and
+        students ``first_id .. first_id + n - 1`` are the same whether drawn at once or in
+        pieces. Other models give every student the skill's parameters.
 
         Returns
         -------
@@ -281,7 +294,6 @@ class StudentModel:
             ``source`` (object (n,), fitted student id or None), ``p_known0, learn, guess, slip,
             forget`` (float (n, K)).
         """
-        rng = as_generator(seed)
         k = self.n_skills
         shape = (int(n), k)
         out: dict[str, np.ndarray] = {
@@ -293,11 +305,11 @@ class StudentModel:
             out["source"] = np.full(int(n), None, dtype=object)
             return out
         s = len(self.students)
-        reps, rest = divmod(int(n), s)
-        idx = np.concatenate(
-            [np.tile(np.arange(s), reps), rng.choice(s, size=rest, replace=False)]
-        ).astype(np.int64)
-        idx = rng.permutation(idx)
+        ids = np.arange(int(first_id), int(first_id) + int(n), dtype=np.int64)
+        blocks, block_at = np.unique(ids // s, return_inverse=True)
+        u = uniforms(stream_key(seed), blocks, "model_students", s)  # (S, blocks)
+        perm = np.argsort(u, axis=0, kind="stable")  # a permutation of S per block
+        idx = perm[ids % s, block_at].astype(np.int64)
         zp = self.student_prior[idx] if self.student_prior is not None else np.zeros(int(n))
         zl = self.student_learn[idx] if self.student_learn is not None else np.zeros(int(n))
         out["p_known0"] = _sigmoid(_logit(self.prior)[None, :] + zp[:, None])
@@ -444,6 +456,7 @@ def cohort_from_model(
     class_size: int = 25,
     classes_per_school: int = 4,
     return_sources: bool = False,
+    first_id: int = 0,
 ) -> Cohort | tuple[Cohort, np.ndarray]:
     """Draw ``n_students`` students from a fitted model for ``curriculum``.
 
@@ -463,6 +476,9 @@ def cohort_from_model(
     return_sources : bool
         Also return, per simulated student, the id of the fitted student it copies (None for
         models without student parameters).
+    first_id : int
+        Global index of the first student: like :func:`edstudy.sim.draw_cohort`, every student's
+        draws are keyed by the seed and its index, so a cohort drawn in pieces is the same.
 
     Returns
     -------
@@ -482,16 +498,18 @@ def cohort_from_model(
         rng = as_generator(seed)
         ss = np.random.SeedSequence(rng.integers(0, 2**63 - 1, size=4).tolist())
     base_seed, draw_seed, known_seed = ss.spawn(3)
-    base = draw_cohort(
+    ids = np.arange(int(first_id), int(first_id) + int(n_students), dtype=np.int64)
+    base = draw_students(
         spec,
         curriculum,
-        n_students,
+        ids,
         seed=base_seed,
         class_size=class_size,
         classes_per_school=classes_per_school,
     )
-    drawn = sub.draw_students(n_students, draw_seed)
-    known0 = np.random.default_rng(known_seed).random(drawn["p_known0"].shape) < drawn["p_known0"]
+    drawn = sub.draw_students(n_students, draw_seed, first_id=first_id)
+    u_known = uniforms(stream_key(known_seed), ids, "model_known0", sub.n_skills).T
+    known0 = u_known < drawn["p_known0"]
     kwargs = {name: getattr(base, name) for name in Cohort._ARRAYS}
     kwargs.update(
         known0=known0,

@@ -25,6 +25,15 @@ Engagement and dropout (used by :mod:`edstudy.sim.engine`)
     (``dropout_per_hour * exp(-dropout_engagement * (engagement - 0.5))``), not the learning per
     opportunity, so any effect of engagement on the post-test runs through how much a student
     practises.
+
+Seeds and per-student streams
+    A student is identified by its global index ``i`` (its ``student_id``): class ``i //
+    class_size``, school ``class // classes_per_school``. Every trait is drawn from the student's
+    own counter-based stream (Philox4x32-10, :mod:`edstudy.sim._random`) keyed by the seed, ``i``
+    and the trait (school and class effects by the school and class index), never from a shared
+    sequential generator. So students ``[0, N)`` drawn at once, or in chunks ``[a, b)`` with
+    ``first_id=a``, or any subset with :func:`draw_students`, are the same students; and two
+    scenarios that change one knob (say ``preference_validity``) keep every other trait.
 """
 
 from __future__ import annotations
@@ -34,10 +43,12 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
+from scipy.special import betaincinv, ndtri
 
+from edstudy.sim._random import stream_key, uniforms
 from edstudy.sim.curriculum import Curriculum
 
-__all__ = ["PopulationSpec", "Cohort", "draw_cohort", "as_generator"]
+__all__ = ["PopulationSpec", "Cohort", "draw_cohort", "draw_students", "as_generator"]
 
 
 def as_generator(
@@ -281,9 +292,7 @@ class Cohort:
         that differ only in ``meshing_effect`` can be compared on identical students.
         """
         kwargs = {name: getattr(self, name) for name in self._ARRAYS}
-        return Cohort(
-            **kwargs, media=self.media, spec=spec, learn=self.learn, forget=self.forget
-        )
+        return Cohort(**kwargs, media=self.media, spec=spec, learn=self.learn, forget=self.forget)
 
 
 def draw_cohort(
@@ -307,10 +316,12 @@ def draw_cohort(
     seed : int, SeedSequence or Generator
         All randomness comes from it: the same seed gives the same cohort.
     class_size, classes_per_school : int
-        Students ``i`` are in class ``i // class_size``, classes in schools of
-        ``classes_per_school``; the last class or school may be smaller.
+        Student ``i`` (its global index, ``student_id``) is in class ``i // class_size``, class
+        ``c`` in school ``c // classes_per_school``; the last class or school may be smaller.
     first_id : int
-        ``student_id`` of the first student.
+        ``student_id`` (global index) of the first student: the students are
+        ``first_id .. first_id + n_students - 1``, and drawing ``[0, N)`` at once or in pieces
+        ``[a, b)`` with ``first_id=a`` gives the same students (see :func:`draw_students`).
 
     Returns
     -------
@@ -318,68 +329,137 @@ def draw_cohort(
     """
     if int(n_students) != n_students or n_students < 1:
         raise ValueError("n_students must be a whole number >= 1")
+    if int(first_id) != first_id or first_id < 0:
+        raise ValueError("first_id must be a whole number >= 0")
+    ids = np.arange(int(first_id), int(first_id) + int(n_students), dtype=np.int64)
+    return draw_students(
+        spec,
+        curriculum,
+        ids,
+        seed=seed,
+        class_size=class_size,
+        classes_per_school=classes_per_school,
+    )
+
+
+def _normals(key: tuple[int, int], ids: np.ndarray, purpose: str, n: int) -> np.ndarray:
+    """Standard normals (len(ids), n) by the inverse CDF (``scipy.special.ndtri``)."""
+    return ndtri(uniforms(key, ids, purpose, n)).T
+
+
+def _beta_symmetric(key: tuple[int, int], ids: np.ndarray, c: float, k: int) -> np.ndarray:
+    """Beta(c, c) draws (len(ids), k).
+
+    A whole ``c`` up to 10 uses the exact order statistic (the ``c``-th smallest of ``2c - 1``
+    uniforms is Beta(c, c)); any other ``c`` the inverse CDF ``scipy.special.betaincinv``.
+    """
+    if float(c).is_integer() and 1 <= c <= 10:
+        c = int(c)
+        u = uniforms(key, ids, "interest", (2 * c - 1) * k).reshape(2 * c - 1, k, -1)
+        return np.partition(u, c - 1, axis=0)[c - 1].T
+    return betaincinv(c, c, uniforms(key, ids, "interest", k)).T
+
+
+def draw_students(
+    spec: PopulationSpec,
+    curriculum: Curriculum,
+    student_ids: np.ndarray,
+    *,
+    seed: int | np.random.Generator | np.random.SeedSequence,
+    class_size: int = 25,
+    classes_per_school: int = 4,
+) -> Cohort:
+    """Draw the students with global indices ``student_ids`` (any set, e.g. one arm's chunk).
+
+    Every trait of student ``i`` is a function of the seed and ``i`` alone (per-student Philox
+    streams, :mod:`edstudy.sim._random`): its school and class effects are keyed by the school
+    and class index, its own traits by ``i``, one purpose per trait. So a student is the same
+    whichever other students are drawn with it. Distributions: normals by the inverse normal CDF
+    (``scipy.special.ndtri``), Bernoulli and categorical traits by comparing uniforms with the
+    (cumulative) probabilities, interests Beta(c, c) by an exact order statistic (whole ``c`` up
+    to 10) or the inverse CDF (``scipy.special.betaincinv``).
+
+    Parameters
+    ----------
+    spec : PopulationSpec
+    curriculum : Curriculum
+    student_ids : int array (n,)
+        Distinct global indices >= 0; they become ``student_id``.
+    seed : int, SeedSequence or Generator
+    class_size, classes_per_school : int
+
+    Returns
+    -------
+    Cohort
+    """
     if class_size < 1 or classes_per_school < 1:
         raise ValueError("class_size and classes_per_school must be >= 1")
-    rng = as_generator(seed)
-    n = int(n_students)
+    ids = np.asarray(student_ids, dtype=np.int64).reshape(-1)
+    if ids.size < 1:
+        raise ValueError("a cohort needs at least one student")
+    if ids.min() < 0:
+        raise ValueError("student ids (global indices) must be >= 0")
+    key = stream_key(seed)
+    n = ids.size
     media = curriculum.media
     m = len(media)
     bkt = curriculum.bkt_arrays()
     k = len(curriculum.skills)
 
-    class_id = np.arange(n, dtype=np.int64) // class_size
+    class_id = ids // class_size
     school_id = class_id // classes_per_school
-    n_classes = int(class_id[-1]) + 1
-    n_schools = int(school_id[-1]) + 1
-    z_school = rng.standard_normal(n_schools)
-    z_class = rng.standard_normal(n_classes)
-    z_student = rng.standard_normal(n)
+    schools, school_at = np.unique(school_id, return_inverse=True)
+    classes, class_at = np.unique(class_id, return_inverse=True)
+    z_school = _normals(key, schools, "school_effect", 1)[:, 0][school_at]
+    z_class = _normals(key, classes, "class_effect", 1)[:, 0][class_at]
+    z_student = _normals(key, ids, "student_effect", 1)[:, 0]
     ability = (
-        np.sqrt(spec.icc_school) * z_school[school_id]
-        + np.sqrt(spec.icc_class) * z_class[class_id]
+        np.sqrt(spec.icc_school) * z_school
+        + np.sqrt(spec.icc_class) * z_class
         + np.sqrt(1.0 - spec.icc_school - spec.icc_class) * z_student
     )
 
     g = spec.prior_general
-    dev = np.sqrt(g) * ability[:, None] + np.sqrt(1 - g) * rng.standard_normal((n, k))
+    dev = np.sqrt(g) * ability[:, None] + np.sqrt(1 - g) * _normals(key, ids, "prior_deviation", k)
     p_known0 = _expit(_logit(bkt["prior"])[None, :] + spec.prior_sd * dev)
-    known0 = rng.random((n, k)) < p_known0
+    known0 = uniforms(key, ids, "known0", k).T < p_known0
 
     r = spec.speed_ability_corr
-    log_speed = spec.learning_speed_sd * (r * ability + np.sqrt(1 - r * r) * rng.standard_normal(n))
+    z_speed = _normals(key, ids, "speed", 1)[:, 0]
+    log_speed = spec.learning_speed_sd * (r * ability + np.sqrt(1 - r * r) * z_speed)
     learning_speed = np.exp(log_speed)
 
-    guess = np.clip(
-        _expit(_logit(bkt["guess"])[None, :] + spec.guess_sd * rng.standard_normal((n, k))),
-        1e-3,
-        0.5,
-    )
-    slip = np.clip(
-        _expit(_logit(bkt["slip"])[None, :] + spec.slip_sd * rng.standard_normal((n, k))), 1e-3, 0.5
-    )
     if spec.guess_sd == 0:
         guess = np.broadcast_to(bkt["guess"], (n, k)).copy()
+    else:
+        z = _normals(key, ids, "guess", k)
+        guess = np.clip(_expit(_logit(bkt["guess"])[None, :] + spec.guess_sd * z), 1e-3, 0.5)
     if spec.slip_sd == 0:
         slip = np.broadcast_to(bkt["slip"], (n, k)).copy()
+    else:
+        z = _normals(key, ids, "slip", k)
+        slip = np.clip(_expit(_logit(bkt["slip"])[None, :] + spec.slip_sd * z), 1e-3, 0.5)
 
-    stated = rng.choice(m, size=n, p=spec.shares_for(media)).astype(np.int64)
-    valid = rng.random(n) < spec.preference_validity
+    cum = np.cumsum(spec.shares_for(media))
+    u_stated = uniforms(key, ids, "stated_preference", 1)[0] * cum[-1]
+    stated = np.minimum(np.searchsorted(cum, u_stated, side="right"), m - 1).astype(np.int64)
+    valid = uniforms(key, ids, "preference_valid", 1)[0] < spec.preference_validity
     if m > 1:
-        other = (stated + rng.integers(1, m, size=n)) % m
+        step = 1 + (uniforms(key, ids, "other_medium", 1)[0] * (m - 1)).astype(np.int64)
+        other = (stated + step) % m
     else:
         other = stated
     true_best = np.where(valid, stated, other).astype(np.int64)
 
-    c = spec.interest_concentration
-    interest = rng.beta(c, c, size=(n, k))
-    goal = rng.uniform(spec.goal_low, spec.goal_high, size=n)
-    engagement0 = np.clip(
-        spec.engagement_mean + spec.engagement_sd * rng.standard_normal(n), 0.05, 0.95
-    )
-    time_multiplier = np.exp(spec.time_sd * rng.standard_normal(n))
+    interest = _beta_symmetric(key, ids, spec.interest_concentration, k)
+    u_goal = uniforms(key, ids, "goal", 1)[0]
+    goal = spec.goal_low + (spec.goal_high - spec.goal_low) * u_goal
+    z_eng = _normals(key, ids, "engagement", 1)[:, 0]
+    engagement0 = np.clip(spec.engagement_mean + spec.engagement_sd * z_eng, 0.05, 0.95)
+    time_multiplier = np.exp(spec.time_sd * _normals(key, ids, "time_multiplier", 1)[:, 0])
 
     return Cohort(
-        student_id=np.arange(first_id, first_id + n, dtype=np.int64),
+        student_id=ids,
         class_id=class_id,
         school_id=school_id,
         ability=ability,

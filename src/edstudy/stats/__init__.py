@@ -6,12 +6,20 @@ real trial's table as readily as on a simulated one. Its modules:
 
 - :mod:`~edstudy.stats.descriptive`: group means with cluster-robust intervals, differences of
   means, paired differences.
+- :mod:`~edstudy.stats.moments`: their exact sufficient statistics, computed in pieces and merged
+  (big studies summarized without holding their tables).
 - :mod:`~edstudy.stats.effect_sizes`: Hedges' g (cluster-adjusted) and ICCs.
 - :mod:`~edstudy.stats.proportions`: risk differences with Newcombe intervals, under clustering.
 - :mod:`~edstudy.stats.models`: mixed (random-intercept), GEE/logistic and cluster-means models.
 - :mod:`~edstudy.stats.ab_test`: a two-arm A/B test in one call.
 - :mod:`~edstudy.stats.attrition`: WWC attrition boundaries and baseline equivalence.
-- :mod:`~edstudy.stats.power`: power, MDES and sample size (analytic and simulated).
+- :mod:`~edstudy.stats.wwc`: WWC reporting rules: improvement index, Benjamini-Hochberg, Cox
+  effect sizes, default ICCs, the group-design rating.
+- :mod:`~edstudy.stats.regression`: covariate-adjusted effects (ANCOVA, block fixed effects,
+  robust SEs).
+- :mod:`~edstudy.stats.moderation`: subgroup effects and treatment x covariate interactions.
+- :mod:`~edstudy.stats.power`: power, MDES and sample size (analytic, exact with estimated
+  covariates, and simulated).
 - :mod:`~edstudy.stats.planning`: power curves, sample-size tables, simulated trials, pilots.
 
 Effect sizes and models
@@ -62,23 +70,42 @@ from edstudy.stats.attrition import (
     wwc_boundary_table,
     wwc_equivalence_category,
 )
-from edstudy.stats.descriptive import contrast, paired_differences, summarize
+from edstudy.stats.descriptive import (
+    contrast,
+    contrast_from_stats,
+    paired_differences,
+    summarize,
+    summary_from_moments,
+)
 from edstudy.stats.effect_sizes import EffectSize, anova_icc, hedges_g, hedges_g_from_stats
 from edstudy.stats.models import ModelResult, binary_model, cluster_means_model, mixed_model
+from edstudy.stats.moderation import ModerationResult, moderation
+from edstudy.stats.moments import cluster_moments, combine_moments, moments_summary
 from edstudy.stats.power import (
     ClusterDesign,
     IndividualDesign,
     PowerEstimate,
     ThreeLevelDesign,
+    covariate_inflation,
+    exact_power,
     mdes,
     power,
     sample_size,
     simulated_power,
 )
 from edstudy.stats.proportions import RiskDifference, newcombe_interval, risk_difference
+from edstudy.stats.regression import adjusted_effect
+from edstudy.stats.wwc import (
+    WWC_DEFAULT_ICC,
+    benjamini_hochberg,
+    cox_effect_size,
+    improvement_index,
+    wwc_rating,
+)
 
 __all__ = [
     "TIDY_COLUMNS",
+    "WWC_DEFAULT_ICC",
     "ABTestResult",
     "AttritionResult",
     "BaselineEquivalence",
@@ -86,22 +113,34 @@ __all__ = [
     "EffectSize",
     "IndividualDesign",
     "ModelResult",
+    "ModerationResult",
     "PowerEstimate",
     "RiskDifference",
     "ThreeLevelDesign",
+    "adjusted_effect",
     "analyze_ab_test",
     "anova_icc",
     "attrition",
     "attrition_from_counts",
     "baseline_equivalence",
+    "benjamini_hochberg",
     "binary_model",
     "cluster_means_model",
+    "cluster_moments",
+    "combine_moments",
     "contrast",
+    "covariate_inflation",
+    "cox_effect_size",
+    "contrast_from_stats",
     "cox_index",
+    "exact_power",
     "hedges_g",
     "hedges_g_from_stats",
     "mdes",
+    "improvement_index",
     "mixed_model",
+    "moderation",
+    "moments_summary",
     "newcombe_interval",
     "paired_differences",
     "power",
@@ -109,7 +148,9 @@ __all__ = [
     "sample_size",
     "simulated_power",
     "summarize",
+    "summary_from_moments",
     "wwc_attrition_boundary",
     "wwc_boundary_table",
     "wwc_equivalence_category",
+    "wwc_rating",
 ]

@@ -13,21 +13,35 @@ here is the cautious one.
 
 Source and encoding: the boundary is encoded as the **published table**, WWC *Standards Handbook*
 version 4.1 (2020), Table II.1, "Highest differential attrition rate for a sample to maintain low
-attrition, by overall attrition rate, under 'optimistic' and 'cautious' assumptions"; the same
-boundaries are used in version 5.0 (2022). The table runs from 0 to 65 percent overall attrition
-in whole percents; under the cautious assumption an overall rate above 57 percent is high
-attrition whatever the differential, under the optimistic one above 65 percent. The values were
-transcribed from the handbook as reproduced in the R package ``baselinr`` (R/attrition_boundary.R);
-the cautious column agrees with a second independent transcription (the ``WWCr`` package,
-Standards Handbook v4.0 Table II.1); that transcription's optimistic column repeats the value 10.9
-once more (at 13 percent) and so is shifted by one row from 13 percent on, which we take to be a
-typing slip because it leaves it one value short of the 66-row table. Check a borderline case
-against the PDF before relying on it.
+attrition, by overall attrition rate, under 'optimistic' and 'cautious' assumptions"; version 5.0
+(2022) keeps the same boundaries. The table runs from 0 to 65 percent overall attrition in whole
+percents; under the cautious assumption an overall rate above 57 percent is high attrition
+whatever the differential, under the optimistic one above 65 percent.
+
+Two public transcriptions exist and were compared row by row (``docs/trial.md``):
+
+- the R package **baselinr** (CRAN 0.6, ``R/attrition_boundary.R``, "Standards Handbook Version
+  4.1, Table II.1"): both columns, 0 to 65 percent. These values are encoded here.
+- the R package **WWCr** (``HaiwenChu/RWWC-v.4-Group-Designs``, file ``R/Group Designs``,
+  "WWC Standards Handbook v4.0, Table II.1 (p.12)"): rows 0 to 57 only. Its cautious column
+  equals baselinr's. Its optimistic column has 10.9 six times (8 to 13 percent) where baselinr
+  has it five times (8 to 12), so from 13 percent on each of its values is baselinr's value of
+  the row before: the same or 0.1 to 0.3 points more lenient (:data:`WWCR_OPTIMISTIC_PCT`).
+
+Neither transcription's internal evidence settles which is right (both columns are equally
+smooth), and the Handbook PDF could not be consulted where this was written. We follow baselinr,
+the only transcription of the full 0 to 65 range, and every attrition result says whether its
+verdict would change under the other transcription (``transcription_sensitive``), so a
+borderline optimistic verdict between 13 and 57 percent is flagged rather than silently decided.
 
 Lookup rule (ours, stated because the handbook gives a table, not a rule): the overall rate is
-rounded to the nearest whole percent to find the row; the differential, in percentage points and
-not rounded, must be *at or below* that row's boundary (a 1e-9 tolerance absorbs floating-point
-noise). Not rounding the differential is the conservative choice.
+rounded to the nearest whole percent, halves up (12.5 percent reads row 13), to find the row; the
+differential, in percentage points and not rounded, must be *at or below* that row's boundary (a
+1e-9 tolerance absorbs floating-point noise). Not rounding the differential is the conservative
+choice. The transcriptions differ here too: baselinr rounds with R's ``round`` (halves to even,
+so 12.5 reads row 12) and compares with ``<=``; WWCr truncates (``floor``) and compares with a
+strict ``<``, and its 1-based lookup ``cautious[floor(pct)]`` reads the row *before* the one it
+means (and none at all below 1 percent).
 
 Baseline equivalence
 --------------------
@@ -53,6 +67,7 @@ from edstudy.stats._checks import _as_float, _check_arms, _check_columns, _check
 from edstudy.stats.effect_sizes import hedges_g
 
 __all__ = [
+    "WWCR_OPTIMISTIC_PCT",
     "WWC_OVERALL_PCT",
     "WWC_CAUTIOUS_PCT",
     "WWC_OPTIMISTIC_PCT",
@@ -93,6 +108,10 @@ WWC_OPTIMISTIC_PCT: tuple[float, ...] = (
     3.7, 3.5, 3.2, 3.0, 2.8, 2.6, 2.3, 2.1, 1.9, 1.6,  # 50-59
     1.4, 1.1, 0.9, 0.7, 0.5, 0.3,  # 60-65
 )  # fmt: skip
+
+#: The optimistic column as the R package WWCr transcribes it (rows 0..57; see the module
+#: docstring): from 13 percent on, baselinr's value of the row before.
+WWCR_OPTIMISTIC_PCT: tuple[float, ...] = WWC_OPTIMISTIC_PCT[:13] + WWC_OPTIMISTIC_PCT[12:57]
 
 _TOLERANCE_PP = 1e-9
 
@@ -177,6 +196,9 @@ class AttritionResult(TableResult):
         The boundary at this overall rate (proportion); NaN beyond the table.
     low_attrition : bool
         Whether the study has low attrition under ``boundary``.
+    transcription_sensitive : bool
+        The verdict would differ under the WWCr transcription of the optimistic boundary (see
+        the module docstring); always False for the cautious boundary.
     """
 
     treatment: str
@@ -192,6 +214,7 @@ class AttritionResult(TableResult):
     boundary: str
     max_differential: float
     low_attrition: bool
+    transcription_sensitive: bool = False
 
     def __str__(self) -> str:
         verdict = "LOW attrition" if self.low_attrition else "HIGH attrition"
@@ -267,6 +290,12 @@ def attrition_from_counts(
     differential = abs(a_t - a_c)
     limit = wwc_attrition_boundary(overall, boundary)
     low = (not math.isnan(limit)) and 100 * differential <= 100 * limit + _TOLERANCE_PP
+    sensitive = False
+    if boundary == "optimistic":
+        row = _overall_row(overall)
+        other = WWCR_OPTIMISTIC_PCT[row] if row < len(WWCR_OPTIMISTIC_PCT) else math.nan
+        other_low = (not math.isnan(other)) and 100 * differential <= other + _TOLERANCE_PP
+        sensitive = bool(other_low) != bool(low) and row < len(WWCR_OPTIMISTIC_PCT)
     return AttritionResult(
         treatment=str(treatment),
         control=str(control),
@@ -281,6 +310,7 @@ def attrition_from_counts(
         boundary=boundary,
         max_differential=limit,
         low_attrition=bool(low),
+        transcription_sensitive=sensitive,
     )
 
 

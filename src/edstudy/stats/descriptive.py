@@ -15,34 +15,25 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as t_dist
 
-__all__ = ["contrast", "paired_differences", "summarize"]
+from edstudy.stats.moments import cluster_moments, moments_summary
+
+__all__ = [
+    "contrast",
+    "contrast_from_stats",
+    "paired_differences",
+    "summarize",
+    "summary_from_moments",
+]
 
 
 def _cluster_stats(frame: pd.DataFrame, by: list[str], metric: str, unit: str) -> pd.DataFrame:
-    """Mean, cluster-robust SE and number of units of ``metric`` per group."""
-    y = frame[metric].astype(float)
-    d = (
-        frame[by + ["replication", unit]].copy()
-        if "replication" in frame
-        else frame[by + [unit]].copy()
-    )
-    d["_y"] = y.to_numpy()
-    d = d[np.isfinite(d["_y"].to_numpy())]
-    g = d.groupby(by, sort=False, observed=True)["_y"]
-    mean = g.transform("mean")
-    d["_r"] = d["_y"] - mean
-    cluster_keys = by + (["replication"] if "replication" in d else []) + [unit]
-    sums = d.groupby(cluster_keys, sort=False, observed=True)["_r"].sum().rename("_s").reset_index()
-    sums["_s2"] = sums["_s"] ** 2
-    agg = sums.groupby(by, sort=False, observed=True).agg(
-        n_units=("_s2", "size"), ss=("_s2", "sum")
-    )
-    base = d.groupby(by, sort=False, observed=True)["_y"].agg(n_students="size", mean="mean")
-    out = base.join(agg)
-    n, G = out["n_students"].astype(float), out["n_units"].astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["se"] = np.sqrt(np.where(G > 1, G / (G - 1), np.nan) * out["ss"] / n**2)
-    return out.drop(columns="ss")
+    """Mean, cluster-robust SE and number of units of ``metric`` per group (index ``by``).
+
+    Computed from exact sufficient statistics (:mod:`edstudy.stats.moments`), so the same
+    numbers come from a table split into pieces and merged.
+    """
+    s = moments_summary(cluster_moments(frame, [metric], by=by, unit=unit))
+    return s.drop(columns="metric").set_index(by)[["n_students", "mean", "n_units", "se"]]
 
 
 def _tq(df: np.ndarray) -> np.ndarray:
@@ -76,18 +67,19 @@ def summarize(
         ``*by, metric, n_students, n_units, mean, ci_low, ci_high``.
     """
     by = [b for b in by if b in outcomes.columns]
-    rows = []
-    for metric in metrics:
-        if metric not in outcomes.columns:
-            continue
-        s = _cluster_stats(outcomes, by, metric, unit).reset_index()
-        half = _tq(s["n_units"].to_numpy(float) - 1) * s["se"].to_numpy()
-        s["ci_low"] = s["mean"] - half
-        s["ci_high"] = s["mean"] + half
-        s.insert(len(by), "metric", metric)
-        rows.append(s.drop(columns="se"))
-    out = pd.concat(rows, ignore_index=True)
-    return out[[*by, "metric", "n_students", "n_units", "mean", "ci_low", "ci_high"]]
+    present = [m for m in metrics if m in outcomes.columns]
+    return summary_from_moments(cluster_moments(outcomes, present, by=by, unit=unit))
+
+
+def summary_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`summarize` returns, from a moments table (:func:`cluster_moments`, possibly
+    merged from pieces with :func:`combine_moments`): identical numbers to the whole table."""
+    s = moments_summary(moments)
+    by = [c for c in s.columns if c not in ("metric", "n_students", "n_units", "mean", "se")]
+    half = _tq(s["n_units"].to_numpy(float) - 1) * s["se"].to_numpy()
+    s["ci_low"] = s["mean"] - half
+    s["ci_high"] = s["mean"] + half
+    return s[[*by, "metric", "n_students", "n_units", "mean", "ci_low", "ci_high"]]
 
 
 def contrast(
@@ -127,14 +119,41 @@ def contrast(
             else _cluster_stats(m.assign(_all=0), ["_all"], "_d", unit).reset_index()
         )
         diff, se, df = s["mean"].to_numpy(), s["se"].to_numpy(), s["n_units"].to_numpy(float) - 1
-    else:
-        grp = by if by else None
-        sa = _cluster_stats(a.assign(_all=0), grp or ["_all"], metric, unit)
-        sb = _cluster_stats(b.assign(_all=0), grp or ["_all"], metric, unit)
-        s = sa.join(sb.add_suffix("_ref"), how="inner").reset_index()
-        diff = (s["mean"] - s["mean_ref"]).to_numpy()
-        se = np.sqrt(s["se"] ** 2 + s["se_ref"] ** 2).to_numpy()
-        df = np.minimum(s["n_units"], s["n_units_ref"]).to_numpy(float) - 1
+        return _contrast_table(s, by, arm, reference, metric, diff, se, df)
+    grp = by if by else None
+    sa = _cluster_stats(a.assign(_all=0), grp or ["_all"], metric, unit)
+    sb = _cluster_stats(b.assign(_all=0), grp or ["_all"], metric, unit)
+    return contrast_from_stats(sa, sb, by, arm, reference, metric)
+
+
+def contrast_from_stats(
+    sa: pd.DataFrame,
+    sb: pd.DataFrame,
+    by: Sequence[str],
+    arm: str,
+    reference: str,
+    metric: str,
+) -> pd.DataFrame:
+    """:func:`contrast` of independent arms from each arm's ``n_students, mean, n_units, se``
+    per group (index ``by``), e.g. from :func:`moments_summary`."""
+    by = list(by)
+    s = sa.join(sb.add_suffix("_ref"), how="inner").reset_index()
+    diff = (s["mean"] - s["mean_ref"]).to_numpy()
+    se = np.sqrt(s["se"] ** 2 + s["se_ref"] ** 2).to_numpy()
+    df = np.minimum(s["n_units"], s["n_units_ref"]).to_numpy(float) - 1
+    return _contrast_table(s, by, arm, reference, metric, diff, se, df)
+
+
+def _contrast_table(
+    s: pd.DataFrame,
+    by: list[str],
+    arm: str,
+    reference: str,
+    metric: str,
+    diff: np.ndarray,
+    se: np.ndarray,
+    df: np.ndarray,
+) -> pd.DataFrame:
     half = _tq(df) * se
     out = pd.DataFrame({b_: s[b_] for b_ in by})
     out["arm"] = arm

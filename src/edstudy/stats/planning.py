@@ -152,7 +152,10 @@ class PowerPlan:
     design : Design
     effect, target_power, alpha : float
     power : float
-        At the design's number of units.
+        At the design's number of units (the formula: covariate R² treated as known).
+    exact_power : float
+        The same with the covariates' slopes estimated (:func:`edstudy.stats.power.exact_power`);
+        lower than ``power`` with few units and a covariate.
     mdes : float
         At the target power.
     required_units : int or None
@@ -170,6 +173,7 @@ class PowerPlan:
     mdes: float
     required_units: int | None
     curve: pd.DataFrame
+    exact_power: float = float("nan")
 
     @property
     def unit_name(self) -> str:
@@ -194,6 +198,7 @@ class PowerPlan:
                     f"MDES at power {self.target_power:g}",
                     f"{unit} needed for {self.effect:g} SD",
                     "design effect",
+                    "power with the covariate's slope estimated (exact)",
                 ],
                 "value": [
                     describe_design(self.design),
@@ -201,6 +206,7 @@ class PowerPlan:
                     f"{self.mdes:.3f}",
                     need,
                     f"{self.design.design_effect:.2f}",
+                    f"{self.exact_power:.3f}",
                 ],
             }
         )
@@ -267,6 +273,7 @@ def plan_power(
         mdes=md,
         required_units=need,
         curve=curve,
+        exact_power=power(design, effect, alpha=alpha, exact=True),
     )
 
 

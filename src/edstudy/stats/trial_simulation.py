@@ -186,7 +186,9 @@ def simulation_check(
     Returns
     -------
     DataFrame
-        ``parameter, value, analytic, simulated, ci_low, ci_high, n_sims``.
+        ``parameter, value, analytic, exact, simulated, ci_low, ci_high, n_sims``: ``analytic``
+        is the formula (covariate R² treated as known), ``exact`` averages over the estimated
+        slope (:func:`edstudy.stats.power.exact_power`), the figure the simulation targets.
     """
     check_design(design)
     field = vary or UNIT_FIELD[type(design)]
@@ -213,6 +215,7 @@ def simulation_check(
                 "parameter": field,
                 "value": v,
                 "analytic": power(d, effect, alpha=alpha),
+                "exact": power(d, effect, alpha=alpha, exact=True),
                 "simulated": est.power,
                 "ci_low": est.ci_low,
                 "ci_high": est.ci_high,

@@ -10,6 +10,7 @@ computation lives here: the widgets call :mod:`edstudy.monitor`, :mod:`edstudy.b
 * :func:`study_designer` – cohort, meshing and arms controls; runs a study and shows the comparison.
 * :func:`rule_editor` – a strategy's YAML with live validation, threshold sliders and a sweep.
 * :func:`power_planner` – power curves, MDES and sample size for (cluster) randomized designs.
+* :func:`trial_picker` – a trial file and its columns; analyses a real trial and shows the verdict.
 * :class:`ProgressBar`, :class:`ErrorBox`, :func:`show_figure`, :func:`html_table` – the shared
   pieces. Figures come from :mod:`edstudy.plots` (notebooks show them with
   :func:`edstudy.plots.png_image`).
@@ -26,6 +27,7 @@ from edstudy.widgets.dashboard import ALL_STUDENTS, TeacherDashboard, teacher_da
 from edstudy.widgets.power_planner import PowerPlanner, power_planner
 from edstudy.widgets.rule_editor import RuleEditor, rule_editor
 from edstudy.widgets.study_designer import StudyDesigner, study_designer
+from edstudy.widgets.trial_picker import TrialPicker, trial_picker
 
 __all__ = [
     "ALL_STUDENTS",
@@ -36,10 +38,12 @@ __all__ = [
     "RuleEditor",
     "StudyDesigner",
     "TeacherDashboard",
+    "TrialPicker",
     "html_table",
     "power_planner",
     "rule_editor",
     "show_figure",
     "study_designer",
     "teacher_dashboard",
+    "trial_picker",
 ]

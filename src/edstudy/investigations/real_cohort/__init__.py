@@ -12,21 +12,27 @@ Pipeline (every step takes any log in the response-log schema, see :mod:`edstudy
 2. :func:`fit_student_models` fits standard BKT, BKT with forgets, individualized BKT (per-student
    prior and learning rate, Yudelson et al. 2013) and the hierarchical Bayesian BKT
    (:mod:`edstudy.bayes`, its fast ADVI/MAP path), each as a
-   :class:`~edstudy.sim.from_model.StudentModel`; :func:`score_student_models` scores them on
-   held-out students (skills or students unseen in the fit are predicted with averaged parameters
-   and counted).
+   :class:`~edstudy.sim.from_model.StudentModel`; :func:`fit_kt_models` fits models of
+   :mod:`edstudy.kt` (by default Best-LR and PFA) as :class:`~edstudy.sim.from_kt.KTStudentModel`
+   columns; :func:`score_student_models` scores them all on held-out students (skills or
+   students unseen in the fit are predicted with averaged parameters and counted).
 3. :func:`robust_evaluation_matrix` runs every named strategy on cohorts drawn from each model
    (:func:`~edstudy.sim.from_model.cohort_from_model`) and returns the **Robust Evaluation
    Matrix**: rows strategies, columns student models, cells the expected post-test mastery
    (share of skills truly known at the end), practice opportunities, over-practice (opportunities
    on skills already known) and under-practice (skills left while unknown; Lee & Brunskill 2012),
    with 95% intervals, plus the strategies' ranks per column and a flag on every strategy whose
-   rank changes across columns (:func:`rank_changes`).
+   rank changes across columns (:func:`rank_changes`). In a kt column the students of the fitted
+   kt model answer from their own history (:mod:`edstudy.sim.responder`); a logistic model has
+   no hidden state, so a skill counts as mastered when its P(correct) reaches ``1 - slip`` of
+   the tutor's BKT model (see :mod:`edstudy.sim.from_kt`).
 4. :func:`mastery_threshold_analysis` asks how many opportunities a mastery-threshold policy
    gives per skill under each model and threshold (Rollinson & Brunskill, 2015), both on
    students simulated from the model and replayed on the real sequences.
 
-:func:`run_real_cohort_pipeline` chains the four steps with timings.
+:func:`run_real_cohort_pipeline` chains the four steps with timings;
+:meth:`RealCohortResult.headline` says whether the winning strategy holds under the model that
+predicts held-out students best.
 
 Modules: :mod:`~.student_models` (step 2), :mod:`~.matrix` (step 3), :mod:`~.thresholds` (step 4),
 :mod:`~.pipeline` (all of them, with one :class:`RealCohortSettings`).
@@ -36,8 +42,9 @@ What the comparison can and cannot say
     0, so strategies that choose media (``blended``, ``adaptive``, the media choice of
     ``personalized``) differ from ``individualized`` only through pacing rules, never through the
     medium. No prerequisites are known, so none are used. Remediation activities teach like any
-    other opportunity. The tutor's mastery estimate uses the standard BKT fit in every column
-    (a deployed tutor's model), so columns differ only in how the simulated students really learn.
+    other opportunity (in the kt columns: an answered attempt like any other). The tutor's
+    mastery estimate uses the standard BKT fit in every column (a deployed tutor's model), so
+    columns differ only in how the simulated students really learn and answer.
     Intervals cover the simulation and the sampling of students, not the uncertainty of the
     fitted parameters.
 
@@ -69,6 +76,7 @@ from edstudy.investigations.real_cohort.pipeline import (
 from edstudy.investigations.real_cohort.student_models import (
     MODEL_LABELS,
     MODEL_NAMES,
+    fit_kt_models,
     fit_student_models,
     score_student_models,
 )
@@ -76,16 +84,19 @@ from edstudy.investigations.real_cohort.thresholds import (
     mastery_threshold_analysis,
     threshold_table,
 )
+from edstudy.sim.from_kt import KTStudentModel
 
 __all__ = [
     "METRIC_LABELS",
     "MODEL_LABELS",
     "MODEL_NAMES",
     "REM_METRICS",
+    "KTStudentModel",
     "MatrixSettings",
     "RealCohortResult",
     "RealCohortSettings",
     "RobustEvaluationMatrix",
+    "fit_kt_models",
     "fit_student_models",
     "mastery_threshold_analysis",
     "rank_changes",

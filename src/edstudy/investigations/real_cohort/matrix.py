@@ -8,6 +8,16 @@ expected post-test mastery (share of skills truly known at the end), practice op
 over-practice (opportunities on skills already known) and under-practice (skills left while
 unknown; Lee & Brunskill 2012), with 95% intervals, plus each strategy's rank per column and a
 flag on every strategy whose rank changes across columns (:func:`rank_changes`).
+
+Columns are BKT-family :class:`~edstudy.sim.from_model.StudentModel` s (the engine's own BKT
+students) or fitted :mod:`edstudy.kt` models (:class:`~edstudy.sim.from_kt.KTStudentModel`: IRT,
+AFM, PFA, Best-LR, DAS3H, BKT-ext, ...), whose simulated students answer the engine's questions
+from their own history (a :mod:`~edstudy.sim.responder`; the kt BKT variants run as the engine's
+own BKT). In a kt column only the answers change: the curriculum, the tutor's beliefs (BKT), the
+cohort's non-learning traits (time, engagement, dropout) are drawn as in the BKT columns. A
+logistic model has no hidden knowledge state, so a skill counts as mastered when its P(correct) on
+an average item reaches ``1 - slip`` of the tutor's BKT model (``MatrixSettings.kt_mastery``), and
+the expected post-test is the mean of that P(correct) over skills.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import pandas as pd
 
 from edstudy._format import interval_cells, markdown_table
 from edstudy.sim.engine import Budget, simulate
+from edstudy.sim.from_kt import KTStudentModel
 from edstudy.sim.from_model import (
     StudentModel,
     cohort_from_model,
@@ -327,6 +338,14 @@ class MatrixSettings:
         Simultaneous level of the paired differences within a column (Bonferroni over the
         strategy pairs), which decide the ranks: with six strategies (15 pairs per column) noise
         alone rarely moves a rank. The cells' own intervals are 95%.
+    kt_mastery : "tutor" or float
+        When a skill counts as mastered in the columns of kt models without a hidden state
+        (IRT, AFM, PFA, Best-LR, DAS3H): P(correct) on an average item of the skill at least
+        ``1 - slip`` of the tutor's BKT model for that skill (``"tutor"``: what the tutor expects
+        of a student who knows it), or at least this number. (A lower bar such as the midpoint
+        of guess and ``1 - slip`` counts every student of a model without abilities as knowing
+        every skill from the start on ASSISTments 2009, and then mastery can only be lost by
+        errors, so less practice "wins".)
     """
 
     strategies: tuple[str | Strategy, ...] = STRATEGY_NAMES
@@ -340,6 +359,7 @@ class MatrixSettings:
     strategy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     curriculum_options: Mapping[str, Any] = field(default_factory=dict)
     rank_confidence: float = 0.95
+    kt_mastery: str | float = "tutor"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategies", tuple(self.strategies))
@@ -355,10 +375,22 @@ class MatrixSettings:
             raise ValueError(f"minutes_per_skill must be > 0, got {self.minutes_per_skill!r}")
         if not 0 < float(self.rank_confidence) < 1:
             raise ValueError(f"rank_confidence must be in (0, 1), got {self.rank_confidence!r}")
+        m = self.kt_mastery
+        if m != "tutor" and (
+            isinstance(m, bool) or not isinstance(m, int | float) or not 0 < float(m) < 1
+        ):
+            raise ValueError(f"kt_mastery must be 'tutor' or a number in (0, 1), got {m!r}")
+
+
+def _kt_threshold(st: MatrixSettings, curriculum: Any) -> np.ndarray:
+    """Per skill P(correct) at which a kt column without a hidden state counts it as mastered."""
+    if st.kt_mastery == "tutor":
+        return 1.0 - curriculum.tutor_arrays()["slip"]
+    return np.full(len(curriculum.skills), float(st.kt_mastery))
 
 
 def robust_evaluation_matrix(
-    models: Mapping[str, StudentModel],
+    models: Mapping[str, StudentModel | KTStudentModel],
     settings: MatrixSettings | None = None,
     *,
     seed: int = 0,
@@ -372,8 +404,10 @@ def robust_evaluation_matrix(
 
     Parameters
     ----------
-    models : mapping of str to StudentModel
-        The columns, e.g. from :func:`fit_student_models`; they must share the skills.
+    models : mapping of str to StudentModel or KTStudentModel
+        The columns, e.g. from :func:`fit_student_models` and :func:`fit_kt_models`; they must
+        share the skills. A kt model's students answer from the model given their history (see
+        the module docstring); the tutor's beliefs stay a BKT model's.
     settings : MatrixSettings, optional
         Strategies, cohort sizes, the tutor's model, budget (default ``MatrixSettings()``).
     seed : int
@@ -398,19 +432,36 @@ def robust_evaluation_matrix(
                 f"models {names[0]!r} and {n!r} were fitted on different skills; fit every model "
                 "on the same log"
             )
+    # the kt BKT variants run as the engine's own BKT students; the others answer as responders
+    columns: dict[str, StudentModel | KTStudentModel] = {}
+    for n, m in models.items():
+        sm = m.student_model() if isinstance(m, KTStudentModel) else m
+        columns[n] = sm if sm is not None else m
+    bkt_names = [n for n in names if isinstance(columns[n], StudentModel)]
+    kt_names = [n for n in names if n not in bkt_names]
     strats = _strategies(st.strategies, st.strategy_params)
     tutor = st.tutor
     if isinstance(tutor, StudentModel):
         tutor_model: StudentModel | None = tutor
     elif tutor == "own":
         tutor_model = None
-    elif tutor in models:
-        tutor_model = models[tutor]
-    elif tutor == "bkt":  # no standard BKT among the columns: the first model's beliefs
-        tutor_model = models[names[0]]
+    elif tutor in columns and isinstance(columns[tutor], StudentModel):
+        tutor_model = columns[tutor]
+    elif tutor == "bkt" and tutor not in columns and bkt_names:
+        tutor_model = columns[bkt_names[0]]  # no standard BKT among the columns: the first BKT's
+    elif tutor in ("bkt", "own") and not bkt_names:
+        tutor_model = None  # refused below
     else:
-        raise ValueError(f"tutor must be 'own', a model or one of {names}, got {tutor!r}")
-    reference = tutor_model or models[names[0]]
+        raise ValueError(
+            f"tutor must be 'own', a StudentModel or one of the BKT-family columns {bkt_names}, "
+            f"got {tutor!r}"
+        )
+    reference = tutor_model or (columns[bkt_names[0]] if bkt_names else None)
+    if reference is None:
+        raise ValueError(
+            "the tutor needs a BKT model: add a BKT-family column or give "
+            "MatrixSettings(tutor=StudentModel)"
+        )
     if order is None:
         order = (
             skill_order(log, reference, by=st.order_by)
@@ -422,17 +473,32 @@ def robust_evaluation_matrix(
     budget = Budget(minutes=float(st.minutes_per_skill) * k)
     parts = []
     for mi, name in enumerate(names):
-        model = models[name]
-        cur = curriculum_from_model(model, order=order, tutor=tutor_model or model, **copts)
+        model = columns[name]
+        is_kt = isinstance(model, KTStudentModel)
+        # a kt column: the curriculum, the tutor and the cohort's non-learning traits of a BKT
+        # column (its learning traits are unused), the answers from the kt model
+        base = reference if is_kt else model
+        cur = curriculum_from_model(base, order=order, tutor=tutor_model or base, **copts)
+        mastery = _kt_threshold(st, cur) if is_kt and not model.hidden_state else None
         for r in range(int(replications)):
             cohort = cohort_from_model(
-                model,
+                base,
                 cur,
                 int(n_students),
                 seed=np.random.SeedSequence([seed, r, mi, 0]),
                 population=st.population,
             )
             for strategy in strats:
+                responder = (
+                    model.responder(
+                        cur,
+                        cohort.student_id,
+                        seed=np.random.SeedSequence([seed, r, mi, 2]),
+                        mastery=mastery,
+                    )
+                    if is_kt
+                    else None
+                )
                 _, out = simulate(
                     cohort,
                     cur,
@@ -441,6 +507,7 @@ def robust_evaluation_matrix(
                     budget=budget,
                     progress=False,
                     validate=False,
+                    responder=responder,
                 )
                 out = out.assign(
                     model=name,
@@ -477,6 +544,25 @@ def robust_evaluation_matrix(
     ranks = rank_changes(table, "posttest_mastery", pairwise=pairwise)
     ranks = ranks[[*names, "rank_min", "rank_max", "rank_changes"]]
     tutor_name = "each column's own model" if tutor_model is None else tutor_model.name
+    kt_note = ()
+    if kt_names:
+        rule = (
+            "1 - slip of the tutor's BKT model for that skill"
+            if st.kt_mastery == "tutor"
+            else f"{float(st.kt_mastery):g}"
+        )
+        kt_note = (
+            f"Columns {', '.join(kt_names)}: students of those fitted kt models answer each "
+            "opportunity (an average item of the skill) from their own history; a hidden state "
+            "(BKT-ext) defines mastery where the model has one, otherwise a skill counts as "
+            f"mastered when the model's P(correct) on it reaches {rule}; expected post-test = "
+            "mean P(correct) over skills; remediation is an answered attempt like any other."
+            + (
+                f" The tutor and the curriculum are {reference.name!r}'s."
+                if tutor_model is None
+                else ""
+            ),
+        )
     notes = (
         "Real logs have no media: one neutral medium (text), meshing 0; blended and adaptive "
         "choose among that one medium, so they differ from individualized only by chance.",
@@ -488,6 +574,7 @@ def robust_evaluation_matrix(
         "nobody drops out.",
         "Intervals: 95%, over simulated students and replications; fitted parameters are "
         "taken as known.",
+        *kt_note,
     )
     settings = {
         "n_students": int(n_students),
@@ -496,6 +583,8 @@ def robust_evaluation_matrix(
         "skills": [str(s) for s in order],
         "tutor": tutor_name,
         "minutes_per_skill": float(st.minutes_per_skill),
+        "kt_columns": kt_names,
+        "kt_mastery": st.kt_mastery,
     }
     return RobustEvaluationMatrix(
         table=table,

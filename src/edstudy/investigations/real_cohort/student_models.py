@@ -4,7 +4,10 @@
 prior and learning rate, Yudelson et al. 2013) and the hierarchical Bayesian BKT of
 :mod:`edstudy.bayes` (its fast ADVI path by default), each as a
 :class:`~edstudy.sim.from_model.StudentModel` that the simulator can draw students from;
-:func:`score_student_models` scores them on held-out students.
+:func:`fit_kt_models` fits any model of :mod:`edstudy.kt` (Best-LR, PFA, AFM, IRT, DAS3H,
+BKT-ext, ...) by name, each as a :class:`~edstudy.sim.from_kt.KTStudentModel` whose simulated
+students answer the simulator; :func:`score_student_models` scores both kinds on held-out students
+(one-step-ahead, row level, the same metrics).
 """
 
 from __future__ import annotations
@@ -20,10 +23,18 @@ import pandas as pd
 
 from edstudy.bayes.settings import FitSettings, quiet_pymc
 from edstudy.bkt import BKT, ConvergenceWarning
+from edstudy.kt import MODELS, make_model
 from edstudy.schema import validate_log
+from edstudy.sim.from_kt import KTStudentModel
 from edstudy.sim.from_model import StudentModel
 
-__all__ = ["MODEL_LABELS", "MODEL_NAMES", "fit_student_models", "score_student_models"]
+__all__ = [
+    "MODEL_LABELS",
+    "MODEL_NAMES",
+    "fit_kt_models",
+    "fit_student_models",
+    "score_student_models",
+]
 
 #: The student models fitted by default, in column order.
 MODEL_NAMES: tuple[str, ...] = ("bkt", "bkt_forgets", "ibkt", "hbkt")
@@ -140,7 +151,74 @@ def fit_student_models(
     return _fit_validated(validate_log(log), models, seed=seed, bkt_options=bkt_options, hbkt=hbkt)
 
 
-def _score_validated(models: Mapping[str, StudentModel], log: pd.DataFrame) -> pd.DataFrame:
+def _fit_kt_validated(
+    log: pd.DataFrame,
+    models: Sequence[str],
+    *,
+    seed: int = 0,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, KTStudentModel]:
+    """:func:`fit_kt_models` of a log already checked by the schema."""
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise ValueError(f"unknown kt model(s) {unknown}; available: {list(MODELS)}")
+    v = _scored(log)
+    if len(v) == 0 and models:
+        raise ValueError("the log has no scored rows (correct is missing everywhere)")
+    out = {}
+    for name in models:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = make_model(name, **{"seed": seed, **dict((options or {}).get(name, {}))})
+            est.fit(v)
+        out[name] = KTStudentModel(
+            name,
+            est,
+            description=MODELS[name].description,
+            info={
+                "fit_seconds": time.perf_counter() - start,
+                "rows": len(v),
+                "students": int(v["student_id"].nunique()),
+            },
+        )
+    return out
+
+
+def fit_kt_models(
+    log: pd.DataFrame,
+    models: Sequence[str] = ("best_lr", "pfa"),
+    *,
+    seed: int = 0,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, KTStudentModel]:
+    """Fit models of :mod:`edstudy.kt` to a scored response log, as matrix columns.
+
+    Parameters
+    ----------
+    log : DataFrame
+        Response log (validated; unscored rows are left out, as for :func:`fit_student_models`).
+    models : sequence of str
+        Names in :data:`edstudy.kt.MODELS` (``best_lr``, ``pfa``, ``afm``, ``irt``, ``das3h``,
+        ``bkt_ext``, ``bkt_idem``, ...), built with :func:`edstudy.kt.make_model`.
+    seed : int
+    options : dict, optional
+        ``{model: {option: value}}`` passed to :func:`edstudy.kt.make_model`.
+
+    Returns
+    -------
+    dict of str to KTStudentModel
+        In the order of ``models``; ``info`` holds rows, students and fit seconds.
+    """
+    return _fit_kt_validated(validate_log(log), models, seed=seed, options=options)
+
+
+_METRICS = ("auc", "rmse", "log_loss", "accuracy")
+
+
+def _score_validated(
+    models: Mapping[str, StudentModel | KTStudentModel], log: pd.DataFrame
+) -> pd.DataFrame:
     """:func:`score_student_models` of a log already checked by the schema."""
     v = _scored(log)
     rows = {}
@@ -148,12 +226,16 @@ def _score_validated(models: Mapping[str, StudentModel], log: pd.DataFrame) -> p
         if len(v) == 0:
             rows[name] = {"n_rows": 0}
             continue
-        est = BKT.from_params(m.to_bkt_params(), handle_unknown="average")
-        res = est.score(v, metrics=("auc", "rmse", "log_loss", "accuracy"))
+        if isinstance(m, KTStudentModel):
+            res = m.score(v, _METRICS)
+        else:
+            est = BKT.from_params(m.to_bkt_params(), handle_unknown="average")
+            res = est.score(v, metrics=_METRICS)
         res["n_rows"] = len(v)
         res["rows_unseen_skill"] = int((~v["skill_id"].isin(list(m.skills))).sum())
+        students = getattr(m, "students", None)  # fitted per-student effects (BKT family)
         res["rows_unseen_student"] = (
-            int((~v["student_id"].isin(list(m.students))).sum()) if m.students else 0
+            int((~v["student_id"].isin(list(students))).sum()) if students else 0
         )
         rows[name] = res
     out = pd.DataFrame.from_dict(rows, orient="index")
@@ -161,11 +243,16 @@ def _score_validated(models: Mapping[str, StudentModel], log: pd.DataFrame) -> p
     return out
 
 
-def score_student_models(models: Mapping[str, StudentModel], log: pd.DataFrame) -> pd.DataFrame:
-    """One-step-ahead accuracy of each model on a (held-out) log.
+def score_student_models(
+    models: Mapping[str, StudentModel | KTStudentModel], log: pd.DataFrame
+) -> pd.DataFrame:
+    """One-step-ahead accuracy of each model on a (held-out) log, at the row level.
 
     Skills or students a model was not fitted on are predicted with averaged skill parameters /
-    effect 0 (the median student); their rows are counted.
+    effect 0 (the median student); their rows are counted. kt models use their own predictions
+    (abilities inferred online from each student's earlier answers, unseen items and skills
+    averaged); ``rows_unseen_student`` counts only students missing from fitted per-student
+    effects.
 
     Returns
     -------
