@@ -21,6 +21,7 @@ optimizers stop at gradients of about 1e-6).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -339,3 +340,43 @@ def test_smallest_designs_each_model_accepts():
     # df = 4 - 1 - 2 = 1 with one covariate
     one = cluster_means_model(df, cluster="class_id", covariates=["pretest"], **ARMS)
     assert one.treatment_effect["df"] == 1.0
+
+
+def test_results_print_what_they_hold_and_are_frozen():
+    rng = np.random.default_rng(39)
+    df = _two_level(rng, [4, 6, 5, 3, 7, 4], [1, 0, 1, 0, 1, 0])
+    df.loc[0, "posttest"] = np.nan
+    r = mixed_model(df, covariates=(), levels=("class_id",), **ARMS)
+    text = str(r).splitlines()
+    assert text[1] == "28 observations; groups class_id: 6; 1 rows left out for missing values"
+    assert "WARNING" not in str(r) and "residual" in str(r)  # the variance components, printed
+    assert "WARNING: the optimizer did not report convergence" in str(
+        dataclasses.replace(r, converged=False)
+    )
+    assert "fitted" not in repr(r) and r.n_missing == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.n_obs = 0  # type: ignore[misc]
+    defaults = {f.name: f.default for f in dataclasses.fields(r)}
+    assert defaults["confidence"] == 0.95 and defaults["fitted"] is None
+    cm = cluster_means_model(df, cluster="class_id", **ARMS)
+    assert cm.converged and cm.variance_components.empty and cm.icc == {}
+    assert "residual" not in str(cm) and str(cm).splitlines()[1] == (
+        "28 observations; groups class_id: 6; 1 rows left out for missing values"
+    )
+    te = cm.treatment_effect  # default level 95%, t on J - 2 = 4 df
+    q = stats.t.ppf(0.975, 4)
+    assert (te["ci_low"], te["ci_high"]) == pytest.approx(
+        (te["estimate"] - q * te["std_error"], te["estimate"] + q * te["std_error"]), rel=1e-12
+    )
+
+
+def test_binary_model_needs_a_binary_outcome_in_both_arms():
+    rng = np.random.default_rng(40)
+    df = _binary(rng, [6, 9, 7, 8, 10, 5], [1, 0, 1, 0, 1, 0])
+    assert binary_model(df, covariates=(), **ARMS).converged
+    with pytest.raises(ValueError, match="outcome 'pretest' must be binary"):
+        binary_model(df.assign(pretest=df["pretest"] * 3), "pretest", covariates=(), **ARMS)
+    gone = df.assign(dropped_out=df["dropped_out"].astype("boolean"))
+    gone.loc[gone["arm"] == "T", "dropped_out"] = pd.NA
+    with pytest.raises(ValueError, match="needs at least 1 students .* arm 'T' has 0"):
+        binary_model(gone, covariates=(), **ARMS)

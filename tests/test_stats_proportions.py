@@ -19,6 +19,7 @@ p-values in the tails).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -314,3 +315,39 @@ def test_one_student_in_an_arm_and_the_printed_lines():
     assert frame.loc[0, "method"] == "newcombe (design-effect adjusted)"
     assert (frame.loc[0, "ci_low"], frame.loc[0, "p_value"]) == (c.ci_low, c.p_value)
     assert (frame.loc[0, "n_treatment"], frame.loc[0, "rate_treatment"]) == (60, c.rate_treatment)
+
+
+def test_equal_rate_clusters_in_the_control_arm_and_empty_arms():
+    df = pd.DataFrame(
+        {
+            "arm": ["C"] * 8 + ["T"] * 6,
+            "class_id": ["a", "a", "b", "b", "c", "c", "c", "c"] + ["d"] * 3 + ["e"] * 3,
+            "completed": [1, 0, 0, 1, 1, 1, 0, 0] + [1, 0, 0, 1, 1, 0],
+        }
+    )
+    r = risk_difference(df, "completed", treatment="T", control="C", cluster="class_id")
+    y = df["completed"].to_numpy(float)
+    _, _, ci, _, _, d2 = _cluster_rd(y, df["class_id"].to_numpy(), (df["arm"] == "T").to_numpy())
+    assert r.design_effect_control == 0.0 == d2
+    assert (r.ci_low, r.ci_high) == pytest.approx(ci, abs=1e-12)
+    # an arm whose outcomes are all missing has no students to compare
+    gone = _table(3, 6, 2, 6).astype({"completed": "Int8"})
+    gone.loc[gone["arm"] == "T", "completed"] = pd.NA
+    with pytest.raises(ValueError) as err:
+        risk_difference(gone, "completed", treatment="T", control="C")
+    assert str(err.value) == (
+        "risk_difference needs at least 1 students with a non-missing 'completed' in each arm; "
+        "arm 'T' has 0"
+    )
+
+
+def test_result_objects_are_frozen_and_the_level_is_keyword_only():
+    r = risk_difference(_table(18, 25, 30, 75), "completed", treatment="T", control="C")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.estimate = 0.0  # type: ignore[misc]
+    built = dataclasses.replace(r)
+    assert built == r
+    fields = {f.name: f.default for f in dataclasses.fields(r)}
+    assert fields["n_missing"] == 0 and fields["cluster"] is None
+    with pytest.raises(TypeError):
+        newcombe_interval(1, 2, 1, 2, 0.9)  # type: ignore[misc]
