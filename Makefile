@@ -32,6 +32,19 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 	$(BIN)/python benchmarks/run_all.py
 
+## Mutation testing of the core modules with cosmic-ray (hours; not part of `make test`):
+## `make mutation MODULE=rules` runs one module (names in mutation/config.toml); MINUTES=30 stops
+## each module's run after 30 minutes; a stopped run resumes. Scores and surviving mutants:
+## .mutation/<module>/, explained in docs/testing.md.
+## cosmic-ray is not a dependency of edstudy (as pyBKT is not): this target installs it.
+MODULE ?=
+MINUTES ?=
+$(BIN)/cosmic-ray: $(STAMP)
+	$(BIN)/python -m pip install -q "cosmic-ray>=8.7,<9"
+
+mutation: $(BIN)/cosmic-ray
+	$(BIN)/python mutation/run.py $(MODULE) $(if $(MINUTES),--max-minutes $(MINUTES))
+
 ## Re-execute the notebooks in place (small parameters) after editing their .py: jupytext pairs
 ## the .py with its .ipynb, papermill runs it; nbval then compares against these outputs.
 NB ?= notebooks/[0-9][0-9]_*.py
@@ -48,7 +61,7 @@ dashboard: $(STAMP)
 	$(BIN)/voila notebooks/06_teacher_dashboard.ipynb --port=8866 --Voila.ip=127.0.0.1
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks mutation
 
 clean:
-	rm -rf $(REPORTS) .pytest_cache build dist src/*.egg-info
+	rm -rf $(REPORTS) .pytest_cache .mutation build dist src/*.egg-info

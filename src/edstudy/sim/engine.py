@@ -165,8 +165,11 @@ class _State:
         self.budget_s = float(budget.minutes) * 60.0
         bkt = curriculum.bkt_arrays()
         learn = bkt["learn"] if cohort.learn is None else cohort.learn
-        learn = np.broadcast_to(np.clip(learn, 0.0, 1 - 1e-12), (n, k))
-        self.learn_log = np.ascontiguousarray(np.log1p(-learn))  # log(1 - learn), (n, K)
+        learn = np.broadcast_to(np.asarray(learn, dtype=float), (n, k))
+        # log(1 - learn), (n, K); -inf for learn = 1, so that 1 - (1 - learn)^r is 1 for any
+        # rate r > 0 (a learn clipped below 1 gave 1 - 1e-12^r, e.g. 0.75 at r = 0.05)
+        with np.errstate(divide="ignore"):
+            self.learn_log = np.ascontiguousarray(np.log1p(-learn))
         forget = np.zeros((n, k)) if cohort.forget is None else cohort.forget
         self.forget = np.ascontiguousarray(forget, dtype=float)  # P(forget), (n, K)
         tutor = curriculum.tutor_arrays()

@@ -131,9 +131,18 @@ def multiplier(
 
 
 def _nct_power(lam: float | np.ndarray, df: float, alpha: float, two_sided: bool) -> np.ndarray:
+    """``P(T > t_crit) [+ P(T < -t_crit)]`` for ``T`` noncentral t(df, lam), ``lam >= 0``.
+
+    The far tail ``P(T < -t_crit)`` is computed as ``P(T' > t_crit)`` with ``T'`` noncentral
+    t(df, -lam) (the same number): scipy's ``nct.cdf(-t_crit, df, lam)`` is nan for some
+    noncentralities above about 7.5 (scipy 1.17), which made the power nan. It is capped by
+    ``Phi(-lam)``, its bound (``T < -t_crit`` needs ``Z < -lam``), which also stands in for a
+    nan should scipy give one there.
+    """
     if two_sided:
         crit = float(stats.t.ppf(1.0 - alpha / 2.0, df))
-        return stats.nct.sf(crit, df, lam) + stats.nct.cdf(-crit, df, lam)
+        lower = np.fmin(stats.nct.sf(crit, df, -lam), stats.norm.sf(lam))
+        return stats.nct.sf(crit, df, lam) + lower
     crit = float(stats.t.ppf(1.0 - alpha, df))
     return stats.nct.sf(crit, df, lam)
 

@@ -225,14 +225,15 @@ def risk_difference(
         label = method
     else:
         codes = _cluster_codes(sample.frame, cluster, arm, func, treatment, control)
-        var1, m1 = _cluster_variance_of_rate(y[t], codes[t])
-        var2, m2 = _cluster_variance_of_rate(y[~t], codes[~t])
-        for level, k in ((treatment, m1), (control, m2)):
-            if k < 2:
+        for level, mask in ((treatment, t), (control, ~t)):
+            k = len(np.unique(codes[mask]))
+            if k < 2:  # checked first: the variance divides by (clusters - 1)
                 raise ValueError(
                     f"too few clusters: risk_difference with cluster={cluster!r} needs at least 2 "
                     f"clusters in each arm, got {k} in arm {level!r}"
                 )
+        var1, _ = _cluster_variance_of_rate(y[t], codes[t])
+        var2, _ = _cluster_variance_of_rate(y[~t], codes[~t])
         se = math.sqrt(var1 + var2)
         p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else 1.0
         binom1, binom2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
