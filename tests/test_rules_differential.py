@@ -311,3 +311,19 @@ def test_worked_arithmetic(text, value):
 def test_worked_logic(text, expected):
     assert language(text, {"mastery": np.zeros(3)}, 3).tolist() == [expected] * 3
     assert eval(text, {"__builtins__": {}}) is expected  # noqa: S307 - the same in Python
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mastery / 1e-310 > 1e300", True),  # overflows to inf, as 10.0 / 1e-310 does in Python
+        ("mastery * 1e308 < 0", False),
+        ("-mastery * 1e308 < 0", True),
+        ("mastery / 0 > 0", True),  # division by zero gives inf, like numpy
+    ],
+)
+def test_overflow_and_division_by_zero_are_quiet(text, expected):
+    env = {"mastery": np.array([10.0])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any RuntimeWarning fails the test
+        assert bool(language(text, env, 1)[0]) is expected

@@ -516,7 +516,7 @@ class Condition:
         inner = _compile(self.tree, self.text, params, media, fns)
 
         def run(env: Env, n: int) -> np.ndarray:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = inner(env)
             return np.broadcast_to(np.asarray(out, dtype=bool), (n,))
 
