@@ -57,7 +57,6 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
     item_base,
     item_start,
     n_items,
-    hint_code,
     n_media,
     pending,
     ts_sum,
@@ -84,7 +83,6 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
     o_correct,
     o_item,
     o_dur,
-    o_hints,
 ):
     n_skills = known.shape[1]
     for j in range(p.shape[0]):
@@ -124,7 +122,6 @@ def practice_kernel(  # noqa: PLR0913 - a flat signature keeps the kernel simple
         z = np.sqrt(-2.0 * np.log1p(-u[2, j])) * np.cos(2.0 * np.pi * u[3, j])
         dur = act_dur[a] * time_mult[i] * np.exp(time_sd * z - 0.5 * time_sd * time_sd)
         o_dur[j] = dur
-        o_hints[j] = 1 if a == hint_code else 0
         # counters
         opp[i, k] += 1
         total_opp[i] += 1

@@ -388,7 +388,6 @@ class _State:
         o_correct = np.empty(n, dtype=np.bool_)
         o_item = np.empty(n, dtype=np.int64)
         o_dur = np.empty(n, dtype=np.float64)
-        o_hints = np.empty(n, dtype=np.int8)
         p_answer, use_p = _NO_P, False
         if s.responder is not None:
             t_before = s.time_used[p].copy()
@@ -433,7 +432,6 @@ class _State:
             s.item_base,
             s.item_start,
             s.n_items,
-            s.hint_code,
             s.m,
             s.pending,
             s.ts_sum,
@@ -460,7 +458,6 @@ class _State:
             o_correct,
             o_item,
             o_dur,
-            o_hints,
         )
         if use_p:
             s.responder.observe(p, k, o_correct, t_before, np.ascontiguousarray(u[1]))
