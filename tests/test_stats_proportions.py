@@ -228,8 +228,9 @@ def test_clustered_errors_name_the_arm():
 @settings(max_examples=60, deadline=None)
 @given(
     counts=st.tuples(st.integers(1, 40), st.integers(1, 40)).flatmap(
-        lambda n: st.tuples(st.just(n[0]), st.integers(0, n[0]), st.just(n[1]),
-                            st.integers(0, n[1]))  # fmt: skip
+        lambda n: st.tuples(
+            st.just(n[0]), st.integers(0, n[0]), st.just(n[1]), st.integers(0, n[1])
+        )  # fmt: skip
     ),
     method=st.sampled_from(["newcombe", "wald"]),
 )
@@ -351,3 +352,18 @@ def test_result_objects_are_frozen_and_the_level_is_keyword_only():
     assert fields["n_missing"] == 0 and fields["cluster"] is None
     with pytest.raises(TypeError):
         newcombe_interval(1, 2, 1, 2, 0.9)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("successes", "n"), [(0, 21), (0, 37), (16, 16), (40, 40)])
+def test_wilson_bounds_are_exactly_0_and_1_where_rounding_would_push_them_out(successes, n):
+    """At 0 successes the lower bound is 0 and at n the upper bound is 1; computed as centre -/+
+    half width they come out as -1.1e-16 (0 of 21, 0 of 37) or 1 + 2.2e-16 (16 of 16, 40 of 40),
+    which the interval clips."""
+    from edstudy.stats.proportions import _wilson
+
+    low, high = _wilson(successes, n, Z95)
+    ref_low, ref_high = wilson(successes, n, Z95)
+    if successes == 0:
+        assert low == 0.0 and high == pytest.approx(ref_high, abs=1e-12)
+    else:
+        assert high == 1.0 and low == pytest.approx(ref_low, abs=1e-12)
