@@ -212,6 +212,12 @@ def test_mixed_model_options_and_messages():
     with pytest.raises(ValueError, match="needs at least 2 students .* arm 'T' has 1"):
         mixed_model(one, covariates=(), levels=("class_id",), **ARMS)
     assert "observations; groups class_id: 6" in str(reml)
+    nested = df.assign(school_id=np.where(df["class_id"] < "k03", "s1", "s2"))
+    with pytest.raises(ValueError) as err:
+        mixed_model(nested, covariates=(), levels=("school_id", "class_id"), **ARMS)
+    assert str(err.value) == (
+        "too few clusters: mixed_model needs at least 3 groups of 'school_id', got 2"
+    )
 
 
 # --------------------------------------------------------------------------- cluster means
@@ -264,6 +270,29 @@ def test_cluster_means_model_messages():
     gone = df.assign(posttest=np.where(df["arm"] == "T", np.nan, df["posttest"]))
     with pytest.raises(ValueError, match="needs clusters in each arm, got 0 in 'T'"):
         cluster_means_model(gone, cluster="class_id", **ARMS)
+    gone = df.assign(posttest=np.where(df["arm"] == "C", np.nan, df["posttest"]))
+    with pytest.raises(ValueError, match="needs clusters in each arm, got 0 in 'C'"):
+        cluster_means_model(gone, cluster="class_id", **ARMS)
+
+
+def test_cluster_means_model_with_two_covariates_is_ols_on_cluster_means():
+    rng = np.random.default_rng(36)
+    sizes = [3, 12, 7, 25, 4, 9, 15, 2, 18, 6]
+    df = _two_level(rng, sizes, [1, 0, 1, 0, 1, 0, 1, 1, 0, 0])
+    df["age"] = rng.normal(12, 1, len(df))
+    means = df.groupby("class_id").agg(
+        y=("posttest", "mean"),
+        x=("pretest", "mean"),
+        a=("age", "mean"),
+        t=("arm", lambda a: float(a.iloc[0] == "T")),
+    )
+    r = cluster_means_model(df, cluster="class_id", covariates=["pretest", "age"], **ARMS)
+    x = np.column_stack([np.ones(10), means.t, means.x, means.a])
+    beta = np.linalg.solve(x.T @ x, x.T @ means.y.to_numpy())
+    coef = r.coefficients.set_index("term")
+    assert coef["estimate"].tolist() == pytest.approx(beta.tolist(), abs=1e-10)
+    assert coef.index.tolist() == ["Intercept", "arm[T]", "pretest", "age"]
+    assert coef["df"].tolist() == [6.0] * 4
 
 
 # --------------------------------------------------------------------------- binary outcomes
