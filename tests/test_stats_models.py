@@ -379,6 +379,19 @@ def test_results_print_what_they_hold_and_are_frozen():
     text = str(r).splitlines()
     assert text[1] == "28 observations; groups class_id: 6; 1 rows left out for missing values"
     assert "WARNING" not in str(r) and "residual" in str(r)  # the variance components, printed
+    # the tables print without their row index: the first column is the term / component
+    assert text[2].split() == [
+        "term",
+        "estimate",
+        "std_error",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "df",
+    ]
+    assert text[3].split()[0] == "Intercept" and text[4].split()[0] == "arm[T]"
+    assert text[5].split() == ["component", "variance", "std_dev", "share"]
+    assert text[6].split()[0] == "class_id" and text[7].split()[0] == "residual"
     assert "WARNING: the optimizer did not report convergence" in str(
         dataclasses.replace(r, converged=False)
     )
