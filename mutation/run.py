@@ -82,6 +82,9 @@ def _env(cache: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT / "src"),
         "NUMBA_CACHE_DIR": cache,  # empty: the (mutated) kernels are compiled, never loaded
         "NUMBA_OPT": "0",
+        # an index past an array's end raises IndexError instead of silently reading or writing
+        # the memory next to it (a mutated shape would otherwise survive by luck)
+        "NUMBA_BOUNDSCHECK": "1",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",

@@ -94,6 +94,26 @@ def test_out_of_time_and_out_of_steps(cohort):
     assert "out_of_steps" in set(out["final_result"]) and out["opportunities"].max() == 7
 
 
+def test_time_variables_are_in_minutes(cohort):
+    """Rules that read the clocks (in minutes) early in a session, where seconds or hours would
+    fire at once or never."""
+    s = strategy_from_dict(
+        {
+            "rules": [
+                {"when": "time_used >= 12", "do": "stop"},
+                {"when": "time_on_skill >= 4 or opportunities >= 6", "do": "advance"},
+                {"when": "time_left < 40", "do": "practice", "medium": "text"},
+            ]
+        }
+    )
+    log, out = assert_same(cohort, CUR, s, seed=3, budget=Budget(minutes=50))
+    stopped = out[out["final_result"] == "stopped"]
+    assert set(out["final_result"]) == {"stopped", "dropped_out"} and len(stopped) > 30
+    minutes = stopped["time_on_task"] / 60
+    assert minutes.min() >= 12 and minutes.max() < 25  # the last activity can be long
+    assert {"text", "video"} <= set(log["activity"].astype(str))
+
+
 def test_students_with_scattered_ids(cohort):
     """Streams are keyed by student_id: a subset with gaps in its ids."""
     sub = cohort.subset(np.array([3, 17, 18, 31, 39]))
