@@ -289,3 +289,29 @@ def test_importing_the_simulator_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_curricula_too_large_for_the_log_encoding_are_refused_before_allocating():
+    """Items are packed in 31 bits of a log row and activities in 7 (engine docs); the limits
+    are checked before anything is allocated (two skills of 2**30 items: no item table). The
+    skills' limit (2**15) is not tested: validating a curriculum of 32,768 skills takes 11 s."""
+    _, cur, spec = _homogeneous()
+    one_size = builtin_strategy("one_size", practice_count=2)
+    big_items = Curriculum(
+        skills=(Skill("a", n_items=2**30), Skill("b", n_items=2**30)), activities=cur.activities
+    )
+    many_acts = Curriculum(
+        skills=cur.skills, activities=tuple(Activity(f"m{i}" if i else "text") for i in range(128))
+    )
+    for curriculum, what in (
+        (big_items, r"\(items < 2\^31, skills < 2\^15\)"),
+        (many_acts, r"\(activities < 2\^7\)"),
+    ):
+        cohort = draw_cohort(spec, curriculum, 1, seed=1)
+        with pytest.raises(ValueError, match="curriculum too large for the log encoding " + what):
+            simulate(cohort, curriculum, one_size, seed=1)
+    # one below: 2**31 - 1 items cannot be simulated here (a name per item), 127 activities can
+    acts = tuple(Activity(f"m{i}" if i else "text") for i in range(127))
+    ok = Curriculum(skills=cur.skills, activities=acts)
+    log, _ = simulate(draw_cohort(spec, ok, 2, seed=1), ok, one_size, seed=1)
+    assert set(log["activity"].astype(str)) == {"text"}

@@ -159,6 +159,13 @@ class _State:
         responder: Responder | None = None,
     ):
         n, k = cohort.n_students, len(curriculum.skills)
+        # checked before anything of size k x k is allocated
+        if sum(s.n_items for s in curriculum.skills) >= 2**31 or k >= 2**15:
+            raise ValueError(
+                "curriculum too large for the log encoding (items < 2^31, skills < 2^15)"
+            )
+        if len(curriculum.activities) >= 2**7:
+            raise ValueError("curriculum too large for the log encoding (activities < 2^7)")
         self.n, self.k, self.m = n, k, len(curriculum.media)
         self.key = key
         self.ids = np.ascontiguousarray(cohort.student_id, dtype=np.int64)
@@ -186,10 +193,6 @@ class _State:
         self.hint_code = np.int64(names.index("hint") if "hint" in names else -1)
         self.n_items = np.array([s.n_items for s in curriculum.skills], dtype=np.int64)
         self.item_base = np.concatenate([[0], np.cumsum(self.n_items)[:-1]]).astype(np.int64)
-        if self.n_items.sum() >= 2**31 or k >= 2**15 or len(acts) >= 2**7:
-            raise ValueError(
-                "curriculum too large for the log encoding (items < 2^31, skills < 2^15)"
-            )
         spec = cohort.spec
         self.spec = spec
         self.sequence_interest = strategy.sequence == "interest"
