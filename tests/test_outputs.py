@@ -266,10 +266,13 @@ def test_a_fresh_folder_killed_mid_run_is_absent(tmp_path, tiny):
     assert pd.Series([p.name for p in tmp_path.iterdir()]).isin(["big.yaml", "tiny.yaml"]).all()
 
 
-def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_result_from_appearing(tmp_path):
+def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_result_from_appearing(tmp_path, request):
     """numba's cache loading runs Python callbacks from compiled code; a KeyboardInterrupt raised
     there is printed as "Exception ignored" and lost. The latch remembers it."""
     out = tmp_path / "results"
+    # Python's own handler, as in a fresh process (an earlier test may have installed another)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     with pytest.raises(KeyboardInterrupt), interrupts_latched():
         with result_folder(out, kind="study") as tmp:
             (tmp / "outcomes.csv").write_text("a\n1\n")
