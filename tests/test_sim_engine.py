@@ -315,3 +315,17 @@ def test_curricula_too_large_for_the_log_encoding_are_refused_before_allocating(
     ok = Curriculum(skills=cur.skills, activities=acts)
     log, _ = simulate(draw_cohort(spec, ok, 2, seed=1), ok, one_size, seed=1)
     assert set(log["activity"].astype(str)) == {"text"}
+
+
+def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
+    """No opportunity: the log is empty (and not validated: an empty log is refused by the
+    schema), every student has 0 opportunities, a chosen share of 0 and the result 'stopped'."""
+    from edstudy.sim.strategies import strategy_from_dict
+
+    cohort = draw_cohort(PopulationSpec(), CUR, 5, seed=1)
+    stop = strategy_from_dict({"rules": [{"when": "True", "do": "stop"}]})
+    log, out = simulate(cohort, CUR, stop, seed=1)
+    assert len(log) == 0 and list(log.columns)[:3] == ["student_id", "skill_id", "order"]
+    assert (out["opportunities"] == 0).all() and (out["chosen_share"] == 0.0).all()
+    assert set(out["final_result"]) == {"stopped"}
+    assert Budget().minutes == 240.0 and Budget().max_steps is None  # the documented defaults
