@@ -328,4 +328,4 @@ def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
     assert len(log) == 0 and list(log.columns)[:3] == ["student_id", "skill_id", "order"]
     assert (out["opportunities"] == 0).all() and (out["chosen_share"] == 0.0).all()
     assert set(out["final_result"]) == {"stopped"}
-    assert Budget().minutes == 240.0 and Budget().max_steps is None  # the documented defaults
+    assert Budget().minutes == 240.0 and Budget().max_steps is None  # the defaults

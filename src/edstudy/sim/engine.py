@@ -108,7 +108,7 @@ class Budget:
     Parameters
     ----------
     minutes : float
-        Time on task after which a student stops (> 0; default 240, four hours of tutoring).
+        Time on task after which a student stops (> 0).
     max_steps : int or None
         Upper bound on practice opportunities per student (a safety net); None means
         ``60 * number of skills``.
