@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import settings
 
@@ -30,3 +31,22 @@ def real_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"needs the shared real datasets, not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def assistments2009_rows(real_data) -> pd.DataFrame:
+    """ASSISTments 2009 read as pyBKT's comparison reads it (not through edstudy's loader): the
+    raw user, skill name, sequence index and answer, one row per (student, skill, order)."""
+    path = real_data / "assistments2009_skillbuilder" / "interactions.csv.gz"
+    if not path.is_file():
+        pytest.skip(f"needs {path}")
+    raw = pd.read_csv(path)
+    log = pd.DataFrame(
+        {
+            "student_id": raw["user_id"],
+            "skill_id": raw["skill_name"],
+            "order": raw["seq_idx"],
+            "correct": raw["correct"],
+        }
+    )
+    return log.drop_duplicates(["student_id", "skill_id", "order"]).reset_index(drop=True)

@@ -25,20 +25,8 @@ PYBKT_AUC = {False: 0.7143, True: 0.7198}
 
 
 @pytest.fixture(scope="module")
-def log(real_data) -> pd.DataFrame:
-    path = real_data / "assistments2009_skillbuilder" / "interactions.csv.gz"
-    if not path.exists():
-        pytest.skip(f"needs {path}")
-    raw = pd.read_csv(path)
-    out = pd.DataFrame(
-        {
-            "student_id": raw["user_id"],
-            "skill_id": raw["skill_name"],
-            "order": raw["seq_idx"],
-            "correct": raw["correct"],
-        }
-    )
-    return out.drop_duplicates(["student_id", "skill_id", "order"]).reset_index(drop=True)
+def log(assistments2009_rows) -> pd.DataFrame:
+    return assistments2009_rows
 
 
 @pytest.mark.parametrize("forgets", [False, True])

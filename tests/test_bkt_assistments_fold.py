@@ -43,20 +43,8 @@ HELD_OUT_ROWS = 74_839
 
 
 @pytest.fixture(scope="module")
-def fold(real_data):
-    path = real_data / "assistments2009_skillbuilder" / "interactions.csv.gz"
-    if not path.is_file():
-        pytest.skip(f"needs {path}")
-    raw = pd.read_csv(path)
-    log = pd.DataFrame(
-        {
-            "student_id": raw["user_id"],
-            "skill_id": raw["skill_name"],
-            "order": raw["seq_idx"],
-            "correct": raw["correct"],
-        }
-    ).drop_duplicates(["student_id", "skill_id", "order"])
-    log = log.reset_index(drop=True)
+def fold(assistments2009_rows):
+    log = assistments2009_rows
     # students sorted, shuffled with seed 0, dealt round-robin into 5 folds; fold 0 held out
     codes, uniques = pd.factorize(log["student_id"], sort=True)
     fold_of = np.empty(len(uniques), dtype=np.int64)
