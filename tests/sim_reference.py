@@ -49,13 +49,14 @@ from scipy.special import ndtri
 
 from edstudy.sim._random import stream_key, uniforms
 from edstudy.sim.curriculum import Curriculum
-from edstudy.sim.engine import MASTERY_REPORTED, Budget
+from edstudy.sim.engine import Budget
 from edstudy.sim.population import Cohort
 from edstudy.sim.strategies import Strategy
 
 __all__ = ["reference_simulate"]
 
 RESIDUAL_VARIANCE = 0.25  # variance of a Bernoulli residual at p = 0.5 (Thompson sampling)
+MASTERY_REPORTED = 0.95  # a skill counts as mastered at a tutor estimate of 0.95 (engine docs)
 
 
 class _Stream:

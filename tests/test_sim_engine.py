@@ -329,3 +329,10 @@ def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
     assert (out["opportunities"] == 0).all() and (out["chosen_share"] == 0.0).all()
     assert set(out["final_result"]) == {"stopped"}
     assert Budget().minutes == 240.0 and Budget().max_steps is None  # the defaults
+
+
+def test_budget_is_frozen():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Budget().minutes = 10.0  # type: ignore[misc]

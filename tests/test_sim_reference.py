@@ -117,6 +117,27 @@ def test_time_variables_are_in_minutes():
     assert {"text", "video"} <= set(log["activity"].astype(str))
 
 
+def test_thompson_sampling_with_a_wide_prior(cohort):
+    """A prior sd of 0.8 (precision 1.5625): the posterior's prior weight matters for every
+    student's first answers in each medium."""
+    s = strategy_from_dict(
+        {
+            "rules": [
+                {"when": "opportunities >= 5", "do": "advance"},
+                {
+                    "when": "True",
+                    "do": "practice",
+                    "medium": "thompson",
+                    "stated_prior": 0.3,
+                    "prior_sd": 0.8,
+                },
+            ]
+        }
+    )
+    log, _ = assert_same(cohort, CUR, s, seed=8)
+    assert log["activity"].astype(str).nunique() >= 3
+
+
 def test_students_with_scattered_ids(cohort):
     """Streams are keyed by student_id: a subset with gaps in its ids."""
     sub = cohort.subset(np.array([3, 17, 18, 31, 39]))
