@@ -292,19 +292,23 @@ def test_importing_the_simulator_stays_light():
 
 
 def test_curricula_too_large_for_the_log_encoding_are_refused_before_allocating():
-    """Items are packed in 31 bits of a log row and activities in 7 (engine docs); the limits
-    are checked before anything is allocated (two skills of 2**30 items: no item table). The
-    skills' limit (2**15) is not tested: validating a curriculum of 32,768 skills takes 11 s."""
+    """Items are packed in 31 bits of a log row, skills in 15 and activities in 7 (engine docs);
+    the limits are checked before anything is allocated (two skills of 2**30 items: no item
+    table; 2**15 skills: no 2**30-entry prerequisite matrix)."""
     _, cur, spec = _homogeneous()
     one_size = builtin_strategy("one_size", practice_count=2)
     big_items = Curriculum(
         skills=(Skill("a", n_items=2**30), Skill("b", n_items=2**30)), activities=cur.activities
+    )
+    many_skills = Curriculum(
+        skills=tuple(Skill(f"s{i}") for i in range(2**15)), activities=cur.activities
     )
     many_acts = Curriculum(
         skills=cur.skills, activities=tuple(Activity(f"m{i}" if i else "text") for i in range(128))
     )
     for curriculum, what in (
         (big_items, r"\(items < 2\^31, skills < 2\^15\)"),
+        (many_skills, r"\(items < 2\^31, skills < 2\^15\)"),
         (many_acts, r"\(activities < 2\^7\)"),
     ):
         cohort = draw_cohort(spec, curriculum, 1, seed=1)

@@ -21,6 +21,7 @@ Load one from YAML with :func:`load_curriculum`; the default ships as
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -190,12 +191,13 @@ class Curriculum:
         if not skills:
             raise ValueError("a curriculum needs at least one skill")
         ids = [s.id for s in skills]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
+        known = set(ids)  # sets, not lists: a curriculum of 30,000 skills is checked in ms
+        dup = sorted(i for i, n in Counter(ids).items() if n > 1)
         if dup:
             raise ValueError(f"duplicate skill id(s): {', '.join(dup)}")
         for s in skills:
             for p in s.prerequisites:
-                if p not in ids:
+                if p not in known:
                     raise ValueError(f"skill {s.id!r}: unknown prerequisite {p!r}{suggest(p, ids)}")
                 if p == s.id:
                     raise ValueError(f"skill {s.id!r} lists itself as a prerequisite")
