@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -163,3 +164,87 @@ def test_baseline_equivalence_table():
     assert str(small).startswith(
         "baseline equivalence (personalized vs individualized): requires statistical adjustment"
     )
+
+
+def test_attrition_result_prints_its_counts_and_rates_exactly():
+    r = attrition_from_counts(100, 90, 100, 85)
+    assert str(r) == (
+        "LOW attrition under the WWC cautious boundary: overall 12.5%, differential 5.0 pp "
+        "(boundary 6.1 pp)\n"
+        "treatment: 90/100 analysed (attrition 10.0%); control: 85/100 analysed (attrition 15.0%)"
+    )
+    beyond = attrition_from_counts(10, 2, 10, 3)  # 75% overall: beyond the table
+    assert "(beyond the table (every differential is high))" in str(beyond)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.low_attrition = False  # type: ignore[misc]
+
+
+def test_smallest_arms_and_an_arm_with_no_one_analysed():
+    one = attrition_from_counts(1, 1, 1, 0)  # one student per arm is a (tiny) trial
+    assert one.attrition_treatment == 0.0 and one.attrition_control == 1.0
+    gone = attrition_from_counts(10, 0, 10, 10)  # nobody analysed in an arm: 100% attrition
+    assert gone.attrition_treatment == 1.0 and gone.overall == 0.5 and not gone.low_attrition
+    for counts, message in (
+        ((0, 0, 10, 10), "arm 'treatment' must have at least 1 randomized student, got 0"),
+        ((10, -1, 10, 10), "arm 'treatment': analysed count must be between 0 and the 10 "
+                           "randomized, got -1"),
+        ((10, 10, 10, 11), "arm 'control': analysed count must be between 0 and the 10 "
+                           "randomized, got 11"),
+    ):  # fmt: skip
+        with pytest.raises(ValueError) as err:
+            attrition_from_counts(*counts)
+        assert str(err.value) == message
+
+
+def test_optimistic_verdicts_that_depend_on_the_transcription():
+    """At 20% overall the Handbook's optimistic boundary is 10.0 pp and WWCr's 10.2 pp."""
+    between = attrition_from_counts(2000, 1499, 2000, 1701, boundary="optimistic")  # 10.1 pp
+    assert between.overall == pytest.approx(0.2) and between.differential == pytest.approx(0.101)
+    assert not between.low_attrition and between.transcription_sensitive
+    above = attrition_from_counts(4000, 2995, 4000, 3405, boundary="optimistic")  # 10.25 pp
+    assert above.differential == pytest.approx(0.1025)
+    assert not above.low_attrition and not above.transcription_sensitive
+    cautious = attrition_from_counts(2000, 1499, 2000, 1701)  # never sensitive
+    assert not cautious.low_attrition and not cautious.transcription_sensitive
+    far = attrition_from_counts(100, 30, 100, 40, boundary="optimistic")  # 65%: beyond WWCr's
+    assert not far.transcription_sensitive
+
+
+def test_attrition_from_outcomes_ignores_students_without_an_arm():
+    df = pd.DataFrame(
+        {"arm": pd.array(["T", "T", "C", pd.NA], dtype="string"), "y": [1.0, np.nan, 2.0, 3.0]}
+    )
+    r = attrition(df, outcome="y", treatment="T", control="C")
+    assert (r.randomized_treatment, r.analyzed_treatment) == (2, 1)
+    assert (r.randomized_control, r.analyzed_control) == (1, 1)
+
+
+def test_baseline_equivalence_of_0_1_covariates_counts_each_arm():
+    df = pd.DataFrame(
+        {
+            "arm": pd.array(["T", "T", "T", "C", "C", pd.NA], dtype="string"),
+            "girl": [1, 0, np.nan, 1, 1, 0],
+            "score": [1.0, 2.0, 3.0, 2.0, 4.0, 5.0],
+        }
+    )
+    r = baseline_equivalence(df, ["girl"], treatment="T", control="C")
+    row = r.table.iloc[0]
+    assert row["measure"] == "cox_index"  # 0/1 integers, not only booleans
+    assert (row["n_treatment"], row["n_control"]) == (2, 2)
+    assert (row["mean_treatment"], row["mean_control"]) == (0.5, 1.0)
+    one = baseline_equivalence(df.iloc[[0, 1, 3]], ["girl"], treatment="T", control="C")
+    assert one.table.iloc[0]["n_control"] == 1  # one student is enough for a rate
+    assert (
+        baseline_equivalence(df, ["score"], treatment="T", control="C").table.iloc[0]["measure"]
+        == "hedges_g"
+    )
+    with pytest.raises(ValueError) as err:
+        baseline_equivalence(df.assign(girl=[np.nan] * 3 + [1, 1, 0]), ["girl"], treatment="T",
+                             control="C")  # fmt: skip
+    assert str(err.value) == (
+        "baseline_equivalence: covariate 'girl' has no non-missing values in an arm"
+    )
+    with pytest.raises(ValueError, match="^baseline_equivalence needs at least one covariate$"):
+        baseline_equivalence(df, [], treatment="T", control="C")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.overall = "satisfied"  # type: ignore[misc]
