@@ -133,7 +133,8 @@ def test_cox_index_hand_computation():
     omega = 1 - 3 / (4 * 89 - 9)
     expected = omega * (math.log(0.5 / 0.5) - math.log((31 / 49) / (18 / 49))) / 1.65
     assert cox_index(20 / 40, 31 / 49, 40, 49) == pytest.approx(expected)
-    assert math.isnan(cox_index(0.0, 0.3, 10, 10))
+    for rates in ((0.0, 0.3), (1.0, 0.3), (0.3, 0.0), (0.3, 1.0)):  # infinite log odds: NaN
+        assert math.isnan(cox_index(*rates, 10, 10))
 
 
 def test_baseline_equivalence_table():
