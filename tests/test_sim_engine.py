@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -328,9 +330,14 @@ def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
 
     cohort = draw_cohort(PopulationSpec(), CUR, 5, seed=1)
     stop = strategy_from_dict({"rules": [{"when": "True", "do": "stop"}]})
-    log, out = simulate(cohort, CUR, stop, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log, out = simulate(cohort, CUR, stop, seed=1)
     assert len(log) == 0 and list(log.columns)[:3] == ["student_id", "skill_id", "order"]
     assert (out["opportunities"] == 0).all() and (out["chosen_share"] == 0.0).all()
+    assert (out["true_matched_share"] == 0.0).all()
+    # with no opportunity the mean engagement is the starting engagement
+    np.testing.assert_array_equal(out["engagement"], cohort.engagement0)
     assert set(out["final_result"]) == {"stopped"}
     assert Budget().minutes == 240.0 and Budget().max_steps is None  # the defaults
 
@@ -340,3 +347,43 @@ def test_budget_is_frozen():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         Budget().minutes = 10.0  # type: ignore[misc]
+
+
+class _ConstantResponder:
+    """Every answer correct with probability ``p``; never mastered."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def skill_state(self):
+        return np.full((3, len(CUR.skills)), 0.5), np.zeros((3, len(CUR.skills)), dtype=bool)
+
+    def p_correct(self, students, skills, times):
+        return np.full(students.size, self.p), np.zeros(students.size, dtype=bool)
+
+    def observe(self, students, skills, correct, times, u):
+        pass
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_a_responder_may_give_probabilities_of_exactly_0_and_1(p):
+    cohort = draw_cohort(PopulationSpec(dropout_per_hour=0), CUR, 3, seed=1)
+    one_size = builtin_strategy("one_size", practice_count=3)
+    log, _ = simulate(cohort, CUR, one_size, seed=1, responder=_ConstantResponder(p))
+    assert len(log) > 0 and (log["correct"] == int(p)).all()
+
+
+@pytest.mark.parametrize("p", [-0.01, 1.01, float("nan")])
+def test_a_responder_s_probability_outside_0_1_is_refused(p):
+    cohort = draw_cohort(PopulationSpec(), CUR, 3, seed=1)
+    with pytest.raises(ValueError) as err:
+        simulate(cohort, CUR, builtin_strategy("one_size"), seed=1, responder=_ConstantResponder(p))
+    assert str(err.value) == "responder.p_correct gave probabilities outside [0, 1]"
+
+
+def test_progress_bar_when_asked(capsys):
+    cohort = draw_cohort(PopulationSpec(), CUR, 3, seed=1)
+    simulate(cohort, CUR, builtin_strategy("one_size"), seed=1, progress=True)
+    assert "simulate one_size" in capsys.readouterr().err
+    simulate(cohort, CUR, builtin_strategy("one_size"), seed=1)  # small cohort: no bar
+    assert capsys.readouterr().err == ""
