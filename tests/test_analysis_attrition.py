@@ -249,3 +249,18 @@ def test_baseline_equivalence_of_0_1_covariates_counts_each_arm():
         baseline_equivalence(df, [], treatment="T", control="C")
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.overall = "satisfied"  # type: ignore[misc]
+
+
+def test_boundary_lookup_refuses_rates_outside_0_1():
+    for overall in (-0.01, -1.0, 1.01):
+        with pytest.raises(ValueError) as err:
+            wwc_attrition_boundary(overall)
+        assert str(err.value) == f"overall attrition must be a proportion in [0, 1], got {overall}"
+    assert wwc_attrition_boundary(0.0) == 0.057 and math.isnan(wwc_attrition_boundary(1.0))
+
+
+def test_a_result_is_not_transcription_sensitive_unless_computed_so():
+    from edstudy.stats.attrition import AttritionResult
+
+    defaults = {f.name: f.default for f in dataclasses.fields(AttritionResult)}
+    assert defaults["transcription_sensitive"] is False
