@@ -165,6 +165,9 @@ def test_baseline_equivalence_table():
     assert str(small).startswith(
         "baseline equivalence (personalized vs individualized): requires statistical adjustment"
     )
+    lines = str(small).splitlines()  # the table without its row index
+    assert lines[1].split() == ["term", "measure", "estimate", "category"]
+    assert lines[2].split()[:2] == ["pretest", "hedges_g"]
 
 
 def test_attrition_result_prints_its_counts_and_rates_exactly():
@@ -264,3 +267,8 @@ def test_a_result_is_not_transcription_sensitive_unless_computed_so():
 
     defaults = {f.name: f.default for f in dataclasses.fields(AttritionResult)}
     assert defaults["transcription_sensitive"] is False
+
+
+def test_the_boundary_and_arm_labels_are_keyword_only():
+    with pytest.raises(TypeError):
+        attrition_from_counts(100, 90, 100, 85, "optimistic")  # type: ignore[misc]
