@@ -152,6 +152,15 @@ def test_ratings_follow_the_standards():
         )
     )
     assert high_ok.rating == MEETS_WITH
+    assert high_ok.reasons[1] == (
+        "baseline equivalence is satisfied with statistical adjustment: differences between "
+        "0.05 and 0.25 standard deviations in pretest, for which the impact model adjusts"
+    )
+    balanced = wwc_rating(RatingInput("student", False, "cautious", baseline="satisfied"))
+    assert balanced.rating == MEETS_WITH and balanced.reasons[1] == (
+        "baseline equivalence is satisfied: every baseline difference is at most 0.05 standard "
+        "deviations"
+    )
     not_adjusted = wwc_rating(
         RatingInput(
             "student",
@@ -247,3 +256,16 @@ def test_cluster_g_intervals_coverage_at_four_plus_four_clusters():
     assert "t interval on clusters - 2 = 6.0 df" in str(g)
     with pytest.raises(ValueError, match="interval must be 'z', 't_h' or 't_clusters'"):
         hedges_g(frame, "y", treatment="t", control="c", cluster="cl", interval="wald")
+
+
+def test_benjamini_hochberg_accepts_p_values_of_0_and_1():
+    adjusted, significant = benjamini_hochberg([0.0, 1.0, 0.5])
+    assert adjusted.tolist() == [0.0, 1.0, 0.75] and significant.tolist() == [True, False, False]
+    with pytest.raises(ValueError):
+        benjamini_hochberg([0.2, 1.0000001])
+
+
+def test_cox_effect_size_of_a_rate_of_0_or_1_is_four_nans():
+    for counts in ((0, 20, 5, 20), (20, 20, 5, 20), (5, 20, 0, 20), (5, 20, 20, 20)):
+        estimate, std_error, ci_low, ci_high = cox_effect_size(*counts)
+        assert all(math.isnan(v) for v in (estimate, std_error, ci_low, ci_high))
