@@ -340,6 +340,7 @@ def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
     np.testing.assert_array_equal(out["engagement"], cohort.engagement0)
     assert set(out["final_result"]) == {"stopped"}
     assert Budget().minutes == 240.0 and Budget().max_steps is None  # the defaults
+    assert Budget().steps(3) == 180 and Budget(max_steps=7).steps(3) == 7  # 60 per skill
 
 
 def test_budget_is_frozen():
