@@ -116,6 +116,8 @@ def test_benjamini_hochberg_against_a_hand_computation():
 
 def test_improvement_index():
     assert improvement_index(0.0) == 0.0
+    assert type(improvement_index(0.25)) is float  # a number for a number, an array for an array
+    assert isinstance(improvement_index(np.array([0.0, 0.25])), np.ndarray)
     assert improvement_index(0.25) == pytest.approx(100 * (stats.norm.cdf(0.25) - 0.5))
     assert improvement_index(1.0) == pytest.approx(34.13, abs=0.01)
     assert improvement_index(np.array([-0.5, 0.5])).tolist() == pytest.approx(
@@ -130,6 +132,7 @@ def test_cox_effect_size_by_hand():
     assert es == pytest.approx(omega * math.log(1.5) / 1.65)
     assert se == pytest.approx(omega * math.sqrt(1 / 60 + 1 / 40 + 1 / 50 + 1 / 50) / 1.65)
     assert lo == pytest.approx(es - 1.959964 * se, rel=1e-6)
+    assert hi == pytest.approx(es + 1.959964 * se, rel=1e-6)
     assert cox_effect_size(60, 100, 50, 100, design_effect=4.0)[1] == pytest.approx(2 * se)
     assert all(math.isnan(v) for v in cox_effect_size(0, 100, 50, 100))
     assert WWC_DEFAULT_ICC == {"achievement": 0.20, "behavioral": 0.10}
@@ -269,3 +272,26 @@ def test_cox_effect_size_of_a_rate_of_0_or_1_is_four_nans():
     for counts in ((0, 20, 5, 20), (20, 20, 5, 20), (5, 20, 0, 20), (5, 20, 20, 20)):
         estimate, std_error, ci_low, ci_high = cox_effect_size(*counts)
         assert all(math.isnan(v) for v in (estimate, std_error, ci_low, ci_high))
+
+
+def test_benjamini_hochberg_edges():
+    # a p-value equal to its step-up threshold i * alpha / m counts as significant
+    adjusted, significant = benjamini_hochberg([0.025, 0.05])
+    assert significant.tolist() == [True, True] and adjusted.tolist() == [0.05, 0.05]
+    for alpha in (0.0, 1.0):
+        with pytest.raises(ValueError) as err:
+            benjamini_hochberg([0.01], alpha=alpha)
+        assert str(err.value) == f"alpha must be strictly between 0 and 1, got {alpha}"
+    with pytest.raises(ValueError) as err:
+        benjamini_hochberg([0.2, 1.5, -0.1])
+    assert str(err.value) == "p-values must be in [0, 1], got 1.5"  # the first bad one
+    adjusted, significant = benjamini_hochberg([np.nan, np.nan])
+    assert np.isnan(adjusted).all() and not significant.any()
+
+
+def test_a_rating_is_frozen():
+    import dataclasses
+
+    rating = wwc_rating(RatingInput("student", True, "cautious"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rating.rating = "x"  # type: ignore[misc]
