@@ -50,7 +50,7 @@ from edstudy.stats.attrition import (
     cox_index,
     wwc_attrition_boundary,
 )
-from edstudy.stats.effect_sizes import hedges_g_from_stats
+from edstudy.stats.effect_sizes import anova_icc, hedges_g_from_stats
 from edstudy.stats.wwc import benjamini_hochberg, cox_effect_size, improvement_index
 
 # --------------------------------------------------------------------------------------------
@@ -323,6 +323,69 @@ def test_cluster_adjusted_g_equal_sizes_is_hedges_2007_and_wwc(m_t, m_c, n):
     assert res.df == pytest.approx(h, rel=1e-12)
     assert res.estimate == pytest.approx(j * d_t, rel=1e-12)
     assert res.std_error == pytest.approx(j * math.sqrt(var), rel=1e-12)
+    # the interval: the estimate -/+ the t quantile on its df times the SE; df printed to 0.1
+    q = stats.t.ppf(0.975, res.interval_df) if res.interval != "z" else stats.norm.ppf(0.975)
+    assert res.ci_low == pytest.approx(res.estimate - q * res.std_error, rel=1e-12)
+    assert res.ci_high == pytest.approx(res.estimate + q * res.std_error, rel=1e-12)
+    assert f", df {h:.1f}; " in str(res)
+
+
+def test_individual_g_interval_is_normal():
+    df = clustered_frame([30], [45], seed=5)
+    res = hedges_g(df, treatment="T", control="C")
+    z = stats.norm.ppf(0.975)
+    assert res.ci_low == pytest.approx(res.estimate - z * res.std_error, rel=1e-12)
+    assert res.ci_high == pytest.approx(res.estimate + z * res.std_error, rel=1e-12)
+
+
+def anova_icc_by_hand(y, clusters, arms):
+    """Donner & Koval's ANOVA estimator with clusters nested in arms, written with loops."""
+    groups = {}
+    for v, c, a in zip(y, clusters, arms, strict=True):
+        groups.setdefault((a, c), []).append(v)
+    arm_values = {}
+    for (a, _), vals in groups.items():
+        arm_values.setdefault(a, []).extend(vals)
+    n_total, m, n_arms = len(y), len(groups), len(arm_values)
+    ssw = sum(sum((v - np.mean(vals)) ** 2 for v in vals) for vals in groups.values())
+    ssb = sum(len(vals) * (np.mean(vals) - np.mean(arm_values[a])) ** 2
+              for (a, _), vals in groups.items())  # fmt: skip
+    msw, msb = ssw / (n_total - m), ssb / (m - n_arms)
+    sum_sq = sum(
+        sum(len(vals) ** 2 for (b, _), vals in groups.items() if b == a) / len(arm_values[a])
+        for a in arm_values
+    )
+    n0 = (n_total - sum_sq) / (m - n_arms)
+    return max((msb - msw) / (msb + (n0 - 1) * msw), 0.0)
+
+
+@pytest.mark.parametrize("sizes", [([3, 7, 4], [5, 9]), ([2, 2], [6])])
+def test_anova_icc_with_unequal_clusters_is_donner_and_koval_s(sizes):
+    """The second design has 3 clusters in 2 arms: one degree of freedom between clusters."""
+    df = clustered_frame(*sizes, seed=11)
+    codes = pd.factorize(df["class_id"])[0]
+    arms = (df["arm"] == "T").to_numpy()
+    expected = anova_icc_by_hand(df["posttest"].to_numpy(), codes, arms)
+    assert anova_icc(df["posttest"].to_numpy(), codes, arms) == pytest.approx(expected, rel=1e-12)
+    assert expected > 0.0
+
+
+def test_anova_icc_is_0_when_clusters_differ_less_than_chance():
+    y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])  # equal cluster means: MSB = 0
+    assert anova_icc(y, np.array([0, 0, 1, 1, 2, 2])) == 0.0
+    assert anova_icc(np.ones(6), np.array([0, 0, 1, 1, 2, 2])) == 0.0  # no variance at all
+    with pytest.raises(ValueError, match=r"the ICC needs more clusters \(2\) than arms \(2\)"):
+        anova_icc(y, np.array([0, 0, 0, 1, 1, 1]), np.array([0, 0, 0, 1, 1, 1]))
+
+
+def test_a_categorical_cluster_column_with_unused_categories():
+    df = clustered_frame([5, 6], [4, 7], seed=2)
+    cat = df.assign(
+        class_id=pd.Categorical(df["class_id"], categories=[*sorted(set(df["class_id"])), "empty"])
+    )
+    plain = hedges_g(df, treatment="T", control="C", cluster="class_id", icc=0.1)
+    res = hedges_g(cat, treatment="T", control="C", cluster="class_id", icc=0.1)
+    assert res.estimate == plain.estimate and res.std_error == plain.std_error
 
 
 def test_hedges_g_from_stats_is_wwc_s_with_unequal_arms():
