@@ -388,3 +388,36 @@ def test_progress_bar_when_asked(capsys):
     assert "simulate one_size" in capsys.readouterr().err
     simulate(cohort, CUR, builtin_strategy("one_size"), seed=1)  # small cohort: no bar
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"minutes": "90"}, "budget minutes must be a number > 0, got '90'"),
+        ({"minutes": True}, "budget minutes must be a number > 0, got True"),
+        ({"minutes": 0}, "budget minutes must be a number > 0, got 0"),
+        ({"minutes": -0.5}, "budget minutes must be a number > 0, got -0.5"),
+        ({"max_steps": 2.5}, "budget max_steps must be a whole number >= 1, got 2.5"),
+        ({"max_steps": 0}, "budget max_steps must be a whole number >= 1, got 0"),
+    ],
+)
+def test_a_bad_budget_is_refused(kwargs, message):
+    with pytest.raises(ValueError) as err:
+        Budget(**kwargs)
+    assert str(err.value) == message
+    assert Budget(minutes=0.5, max_steps=1).steps(4) == 1  # the smallest allowed
+
+
+def test_simulate_validates_its_tables_unless_told_not_to(monkeypatch):
+    import edstudy.sim.engine as engine
+
+    calls = []
+    real = engine.validate_outcomes
+    monkeypatch.setattr(engine, "validate_outcomes", lambda o: calls.append(len(o)) or real(o))
+    cohort = draw_cohort(PopulationSpec(), CUR, 4, seed=1)
+    simulate(cohort, CUR, builtin_strategy("one_size"), seed=1)
+    assert calls == [4]
+    simulate(cohort, CUR, builtin_strategy("one_size"), seed=1, validate=False)
+    assert calls == [4]
+    with pytest.raises(TypeError):
+        simulate(cohort, CUR, builtin_strategy("one_size"), 1)  # type: ignore[misc]
