@@ -328,6 +328,8 @@ def test_cluster_adjusted_g_equal_sizes_is_hedges_2007_and_wwc(m_t, m_c, n):
     assert res.ci_low == pytest.approx(res.estimate - q * res.std_error, rel=1e-12)
     assert res.ci_high == pytest.approx(res.estimate + q * res.std_error, rel=1e-12)
     assert f", df {h:.1f}; " in str(res)
+    t_df = res.interval_df if res.interval != "z" else np.inf
+    assert res.p_value == pytest.approx(2 * stats.t.sf(abs(res.estimate / res.std_error), t_df))
 
 
 def test_individual_g_interval_is_normal():
@@ -374,6 +376,10 @@ def test_anova_icc_is_0_when_clusters_differ_less_than_chance():
     y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])  # equal cluster means: MSB = 0
     assert anova_icc(y, np.array([0, 0, 1, 1, 2, 2])) == 0.0
     assert anova_icc(np.ones(6), np.array([0, 0, 1, 1, 2, 2])) == 0.0  # no variance at all
+    # no variance within clusters: the ICC is 1, reported as 1 - 1e-12 (documented: in [0, 1))
+    assert anova_icc(np.array([0.0, 0.0, 1.0, 1.0, 3.0, 3.0]), np.array([0, 0, 1, 1, 2, 2])) == (
+        1.0 - 1e-12
+    )
     with pytest.raises(ValueError, match=r"the ICC needs more clusters \(2\) than arms \(2\)"):
         anova_icc(y, np.array([0, 0, 0, 1, 1, 1]), np.array([0, 0, 0, 1, 1, 1]))
 
@@ -386,6 +392,45 @@ def test_a_categorical_cluster_column_with_unused_categories():
     plain = hedges_g(df, treatment="T", control="C", cluster="class_id", icc=0.1)
     res = hedges_g(cat, treatment="T", control="C", cluster="class_id", icc=0.1)
     assert res.estimate == plain.estimate and res.std_error == plain.std_error
+
+
+@pytest.mark.parametrize("interval", ["t_h", "t_clusters"])
+def test_cluster_adjusted_g_t_intervals_and_p_values(interval):
+    df = clustered_frame([6, 9, 4], [7, 5, 8, 3], seed=6)
+    res = hedges_g(df, treatment="T", control="C", cluster="class_id", icc=0.15, interval=interval)
+    t_df = res.df if interval == "t_h" else 3 + 4 - 2.0
+    assert res.interval_df == pytest.approx(t_df, rel=1e-12)
+    q = stats.t.ppf(0.975, t_df)
+    assert (res.ci_low, res.ci_high) == pytest.approx(
+        (res.estimate - q * res.std_error, res.estimate + q * res.std_error), rel=1e-12
+    )
+    assert res.p_value == pytest.approx(
+        2 * stats.t.sf(abs(res.estimate / res.std_error), t_df), rel=1e-12
+    )
+
+
+def test_hedges_g_needs_two_students_and_two_clusters_per_arm():
+    df = clustered_frame([3, 4], [5, 2], seed=4)
+    one = df[(df["arm"] == "C") | (df.index == 0)]
+    with pytest.raises(ValueError) as err:
+        hedges_g(one, treatment="T", control="C")
+    assert str(err.value) == (
+        "hedges_g needs at least 2 students with a non-missing 'posttest' in each arm; arm 'T' "
+        "has 1"
+    )
+    assert (
+        hedges_g(df[(df["arm"] == "C") | (df.index < 2)], treatment="T", control="C").n_treatment
+        == 2
+    )
+    single = df[(df["arm"] == "C") | (df["class_id"] == "T0")]
+    with pytest.raises(ValueError) as err:
+        hedges_g(single, treatment="T", control="C", cluster="class_id", icc=0.1)
+    assert str(err.value) == (
+        "too few clusters: hedges_g with cluster='class_id' needs at least 2 clusters in each "
+        "arm, got 1 in arm 'T'"
+    )
+    with pytest.raises(TypeError):  # the level is keyword-only
+        hedges_g_from_stats(1.0, 1.0, 10, 0.0, 1.0, 10, 0.9)  # type: ignore[misc]
 
 
 def test_hedges_g_from_stats_is_wwc_s_with_unequal_arms():
