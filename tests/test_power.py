@@ -343,3 +343,20 @@ def test_mixed_model_simulated_power_agrees_with_analytic():
 
     simulated = simulated_power(simulate_cluster_trial, analyze, n_sims=1000, seed=11)
     assert abs(simulated.power - power(STANDARD_CRT, 0.25)) <= 0.04
+
+
+def test_sample_size_needs_a_positive_effect():
+    for effect in (0, 0.0, -0.2):
+        with pytest.raises(ValueError) as err:
+            sample_size(IndividualDesign(n=10), effect)
+        assert str(err.value) == f"effect must be > 0, got {effect}"
+
+
+def test_simulated_power_shows_progress_when_asked(capsys):
+    def simulate(rng):
+        return rng.normal(size=3)
+
+    simulated_power(simulate, lambda x: 0.5, n_sims=3, seed=1, progress=True)
+    assert "simulated power" in capsys.readouterr().err
+    simulated_power(simulate, lambda x: 0.5, n_sims=3, seed=1)
+    assert "simulated power" not in capsys.readouterr().err
