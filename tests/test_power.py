@@ -360,3 +360,52 @@ def test_simulated_power_shows_progress_when_asked(capsys):
     assert "simulated power" in capsys.readouterr().err
     simulated_power(simulate, lambda x: 0.5, n_sims=3, seed=1)
     assert "simulated power" not in capsys.readouterr().err
+
+
+def test_alpha_and_power_must_be_strictly_between_0_and_1():
+    design = IndividualDesign(n=100)
+    for value in (0.0, 1.0):
+        with pytest.raises(ValueError) as err:
+            power(design, 0.3, alpha=value)
+        assert str(err.value) == f"alpha must be strictly between 0 and 1, got {value}"
+        with pytest.raises(ValueError) as err:
+            mdes(design, power=value)
+        assert str(err.value) == f"power must be strictly between 0 and 1, got {value}"
+    with pytest.raises(ValueError) as err:
+        mdes(design, power=1.5)
+    assert str(err.value) == "power must be strictly between 0 and 1, got 1.5"
+
+
+def test_covariate_inflation_with_one_spare_unit():
+    from edstudy.stats.power import covariate_inflation
+
+    # J - g - 3 = 1: (J - 3) / (J - g - 3) = 2 / 1; with no spare unit it is infinite
+    design = ClusterDesign(n_clusters=5, cluster_size=10, icc=0.2, n_covariates=1, r2_level2=0.5)
+    assert covariate_inflation(design) == 2.0
+
+
+def test_exact_mdes_is_the_root_of_the_exact_power():
+    from edstudy.stats.power import exact_power
+
+    design = ClusterDesign(n_clusters=20, cluster_size=10, icc=0.2, n_covariates=1, r2_level2=0.5)
+    effect = mdes(design, exact=True)
+    assert exact_power(design, effect) == pytest.approx(0.8, abs=1e-8)
+    assert effect > mdes(design)  # the covariate's chance imbalance costs power
+
+
+def test_sample_size_is_a_whole_number_and_the_smallest():
+    for effect in (0.5, 0.3):
+        n = sample_size(IndividualDesign(n=10), effect)
+        assert type(n) is int
+        assert mdes(IndividualDesign(n=n)) <= effect < mdes(IndividualDesign(n=n - 1))
+    design = ClusterDesign(n_clusters=4, cluster_size=15, icc=0.17)
+    clusters = sample_size(design, 0.4)
+    assert type(clusters) is int and clusters == 47
+
+
+def test_simulated_power_counts_p_equal_to_alpha_as_not_significant():
+    est = simulated_power(lambda rng: None, lambda frame: 0.05, n_sims=4, seed=1)
+    assert est.power == 0.0 and est.n_rejected == 0
+    with pytest.raises(ValueError) as err:
+        simulated_power(lambda rng: None, lambda frame: 0.05, n_sims=0, seed=1)
+    assert str(err.value) == "n_sims must be a whole number >= 1, got 0"
