@@ -22,6 +22,7 @@ from edstudy.sim import (
     simulate,
 )
 from edstudy.sim.curriculum import Activity
+from edstudy.sim.strategies import strategy_from_dict
 
 CUR = default_curriculum()
 LOG_COLUMNS = [
@@ -129,6 +130,7 @@ def test_one_size_practises_a_fixed_count():
     assert (counts == 3).all() and len(counts) == 200 * 10
     assert (out["final_result"] == "completed").all()
     assert set(log["activity"].astype(str)) == {"text"}
+    assert (log["hints"] == 0).all()  # no hint activity in this curriculum: no hint rows
 
 
 def test_budget_stops_students():
@@ -321,6 +323,7 @@ def test_curricula_too_large_for_the_log_encoding_are_refused_before_allocating(
     ok = Curriculum(skills=cur.skills, activities=acts)
     log, _ = simulate(draw_cohort(spec, ok, 2, seed=1), ok, one_size, seed=1)
     assert set(log["activity"].astype(str)) == {"text"}
+    assert (log["hints"] == 0).all()  # no hint activity in this curriculum: no hint rows
 
 
 def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
@@ -372,6 +375,30 @@ def test_a_responder_may_give_probabilities_of_exactly_0_and_1(p):
     one_size = builtin_strategy("one_size", practice_count=3)
     log, _ = simulate(cohort, CUR, one_size, seed=1, responder=_ConstantResponder(p))
     assert len(log) > 0 and (log["correct"] == int(p)).all()
+
+
+def test_without_a_hint_activity_no_row_is_a_hint():
+    cur = Curriculum(skills=CUR.skills[:2], activities=(Activity("text"), Activity("video")))
+    strategy = strategy_from_dict(
+        {
+            "rules": [
+                {"when": "opportunities >= 4", "do": "advance"},
+                {"when": "True", "do": "practice", "medium": "random"},
+            ]
+        }
+    )
+    log, _ = simulate(draw_cohort(PopulationSpec(), cur, 5, seed=1), cur, strategy, seed=1)
+    assert set(log["activity"].astype(str)) == {"text", "video"} and (log["hints"] == 0).all()
+
+
+def test_a_responder_giving_the_wrong_number_of_probabilities_is_refused():
+    class Extra(_ConstantResponder):
+        def p_correct(self, students, skills, times):
+            return np.full(students.size + 1, 0.5), np.zeros(students.size, dtype=bool)
+
+    cohort = draw_cohort(PopulationSpec(), CUR, 3, seed=1)
+    with pytest.raises(ValueError, match=r"^responder.p_correct must give 3 probabilities and 3"):
+        simulate(cohort, CUR, builtin_strategy("one_size"), seed=1, responder=Extra(0.5))
 
 
 @pytest.mark.parametrize("p", [-0.01, 1.01, float("nan")])

@@ -138,6 +138,21 @@ def test_thompson_sampling_with_a_wide_prior(cohort):
     assert log["activity"].astype(str).nunique() >= 3
 
 
+def test_placement_by_the_skill_s_pretest_share(cohort):
+    """pretest_skill is the share of a skill's pretest items answered correctly (with two items a
+    skill: 0, 0.5 or 1; 0.5 places out a student who got one of two)."""
+    s = strategy_from_dict(
+        {
+            "rules": [
+                {"when": "pretest_skill >= 0.5 and opportunities == 0", "do": "accelerate"},
+                {"when": "opportunities >= 3", "do": "advance"},
+            ]
+        }
+    )
+    _, out = assert_same(cohort, CUR, s, seed=9)
+    assert out["skills_placed_out"].sum() > 0
+
+
 def test_students_with_scattered_ids(cohort):
     """Streams are keyed by student_id: a subset with gaps in its ids."""
     sub = cohort.subset(np.array([3, 17, 18, 31, 39]))
