@@ -329,7 +329,6 @@ def test_curricula_too_large_for_the_log_encoding_are_refused_before_allocating(
 def test_a_strategy_that_stops_at_once_gives_an_empty_log_and_valid_outcomes():
     """No opportunity: the log is empty (and not validated: an empty log is refused by the
     schema), every student has 0 opportunities, a chosen share of 0 and the result 'stopped'."""
-    from edstudy.sim.strategies import strategy_from_dict
 
     cohort = draw_cohort(PopulationSpec(), CUR, 5, seed=1)
     stop = strategy_from_dict({"rules": [{"when": "True", "do": "stop"}]})
