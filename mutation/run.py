@@ -8,7 +8,8 @@ changed since it was created is started over.
 
     python mutation/run.py [MODULE ...]          run (or resume) these modules; default: all
     python mutation/run.py --fresh MODULE        start the module's session over
-    python mutation/run.py --retest MODULE       run the survivors again (after adding tests)
+    python mutation/run.py --retest MODULE       run the survivors again (after adding tests);
+                                                 mutants a stopped run left pending stay so
     python mutation/run.py --report [MODULE ...] scores, and .mutation/<module>/survivors.md
     python mutation/run.py --max-minutes 30 ...  stop each module's run after 30 minutes
     python mutation/run.py --test MODULE         the test command cosmic-ray runs per mutant
@@ -321,6 +322,9 @@ def _baseline(name: str) -> None:
     print(f"{name}: the tests pass on the unmutated code in {time.perf_counter() - start:.0f} s")
 
 
+_PARKED = "parked while the survivors run again"
+
+
 def retest(cfg: dict, name: str, minutes: float | None = None) -> None:
     """Forget the survivors' results and run them again (after new tests were added)."""
     session = STATE / name / "session.sqlite"
@@ -332,12 +336,24 @@ def retest(cfg: dict, name: str, minutes: float | None = None) -> None:
         run_module(cfg, name, minutes=minutes)
         return
     with sqlite3.connect(session) as db:
+        # Mutants not run yet (a stopped run) are parked while the survivors run again, so that
+        # a sampled module's sample stays the same mutants; they are pending again afterwards.
+        db.execute(
+            "INSERT INTO work_results (job_id, worker_outcome, output) "
+            "SELECT job_id, 'SKIPPED', ? FROM work_items "
+            "WHERE job_id NOT IN (SELECT job_id FROM work_results)",
+            (_PARKED,),
+        )
         n = db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'").rowcount
     print(f"{name}: running {n} survivor(s) again")
     config = _write_config(cfg, name, mod, STATE / name)
-    with _server(name, _timeout(mod)):
-        _baseline(name)
-        _guarded_exec(mod, config, session, minutes)
+    try:
+        with _server(name, _timeout(mod)):
+            _baseline(name)
+            _guarded_exec(mod, config, session, minutes)
+    finally:
+        with sqlite3.connect(session) as db:
+            db.execute("DELETE FROM work_results WHERE output = ?", (_PARKED,))
     report(cfg, [name])
 
 
