@@ -285,6 +285,9 @@ def test_benjamini_hochberg_edges():
     with pytest.raises(ValueError) as err:
         benjamini_hochberg([0.2, 1.5, -0.1])
     assert str(err.value) == "p-values must be in [0, 1], got 1.5"  # the first bad one
+    with pytest.raises(ValueError) as err:
+        benjamini_hochberg([0.2, -0.1])
+    assert str(err.value) == "p-values must be in [0, 1], got -0.1"
     adjusted, significant = benjamini_hochberg([np.nan, np.nan])
     assert np.isnan(adjusted).all() and not significant.any()
 
