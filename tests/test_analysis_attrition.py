@@ -272,3 +272,36 @@ def test_a_result_is_not_transcription_sensitive_unless_computed_so():
 def test_the_boundary_and_arm_labels_are_keyword_only():
     with pytest.raises(TypeError):
         attrition_from_counts(100, 90, 100, 85, "optimistic")  # type: ignore[misc]
+
+
+def test_transcription_sensitivity_at_the_edges_of_wwcr_s_table():
+    # 10.2 pp at 20% overall: exactly WWCr's boundary (low there), above the Handbook's 10.0
+    on = attrition_from_counts(1000, 749, 1000, 851, boundary="optimistic")
+    assert on.differential == pytest.approx(0.102) and not on.low_attrition
+    assert on.transcription_sensitive
+    # 58% overall is past WWCr's last row (57%): nothing to compare with, never sensitive
+    past = attrition_from_counts(100, 42, 100, 42, boundary="optimistic")
+    assert past.low_attrition and not past.transcription_sensitive
+
+
+def test_baseline_equivalence_edges_of_binary_covariates():
+    df = pd.DataFrame(
+        {
+            "arm": ["T", "C", "C", "C"],
+            "girl": [1, 0, 1, np.nan],
+            "ones": [1, 1, 1, 1],
+            "gone": [np.nan] * 4,
+        }
+    )
+    one = baseline_equivalence(df, ["girl"], treatment="T", control="C").table.iloc[0]
+    assert (one["n_treatment"], one["n_control"]) == (1, 2)  # one treated student is enough
+    ones = baseline_equivalence(df, ["ones"], treatment="T", control="C").table.iloc[0]
+    assert ones["measure"] == "cox_index" and ones["category"] == "undefined"  # a rate of 1
+    with pytest.raises(ValueError) as err:  # all missing: not a binary measure, too few values
+        baseline_equivalence(df, ["gone"], treatment="T", control="C")
+    assert str(err.value) == (
+        "hedges_g needs at least 2 students with a non-missing 'gone' in each arm; arm 'T' has 0"
+    )
+    no_control = df.assign(girl=[1, np.nan, np.nan, np.nan])
+    with pytest.raises(ValueError, match="covariate 'girl' has no non-missing values in an arm"):
+        baseline_equivalence(no_control, ["girl"], treatment="T", control="C")
