@@ -462,6 +462,17 @@ def test_chunks_by_skill_by_hand():
     assert (lo.tolist(), hi.tolist()) == ([0, 1, 2, 3, 4, 4], [1, 2, 3, 4, 4, 5])
     lo, hi, _ = K.chunks_by_skill(offsets, skill_offsets, 7)  # ceil(20 / 7) = 3 pieces
     assert (lo.tolist(), hi.tolist()) == ([0, 2, 3, 4, 4], [2, 3, 4, 4, 5])
+    # one-row sequences and a target of 1 row: a chunk per sequence (not per 2 rows)
+    lo, hi, _ = K.chunks_by_skill(np.arange(5), np.array([0, 4]), 1)
+    assert (lo.tolist(), hi.tolist()) == ([0, 1, 2, 3], [1, 2, 3, 4])
+    # rows 1, 1, 10 in 3 pieces of about 4: the cuts at 4 and 8 both fall in the long sequence
+    lo, hi, _ = K.chunks_by_skill(np.array([0, 1, 2, 12]), np.array([0, 3]), 4)
+    assert (lo.tolist(), hi.tolist()) == ([0], [3])
+    # the same skill after five one-row sequences, target 1: at most 3 pieces (its 3
+    # sequences), whose cuts at 4 and 8 rows again fall in the long one
+    offsets = np.array([0, 1, 2, 3, 4, 5, 6, 7, 17])
+    lo, hi, sk = K.chunks_by_skill(offsets, np.array([0, 5, 8]), 1)
+    assert lo[sk == 1].tolist() == [5] and hi[sk == 1].tolist() == [8]
 
 
 @settings(max_examples=80, deadline=None)
