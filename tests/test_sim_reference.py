@@ -103,9 +103,9 @@ def test_time_variables_are_in_minutes():
     s = strategy_from_dict(
         {
             "rules": [
-                {"when": "time_used >= 12", "do": "stop"},
-                {"when": "time_on_skill >= 4 or opportunities >= 6", "do": "advance"},
-                {"when": "time_left < 40", "do": "practice", "medium": "text"},
+                {"when": "time_used >= 12.5", "do": "stop"},
+                {"when": "time_on_skill >= 4.5 or opportunities >= 6", "do": "advance"},
+                {"when": "time_left < 40.5", "do": "practice", "medium": "text"},
             ]
         }
     )
@@ -113,7 +113,7 @@ def test_time_variables_are_in_minutes():
     stopped = out[out["final_result"] == "stopped"]
     assert set(out["final_result"]) == {"stopped", "dropped_out"} and len(stopped) > 150
     minutes = stopped["time_on_task"] / 60
-    assert minutes.min() >= 12 and minutes.max() < 25  # the last activity can be long
+    assert minutes.min() >= 12.5 and minutes.max() < 25  # the last activity can be long
     assert {"text", "video"} <= set(log["activity"].astype(str))
 
 
