@@ -26,6 +26,7 @@ References (none shares code with ``edstudy.stats``):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -431,6 +432,13 @@ def test_hedges_g_needs_two_students_and_two_clusters_per_arm():
     )
     with pytest.raises(TypeError):  # the level is keyword-only
         hedges_g_from_stats(1.0, 1.0, 10, 0.0, 1.0, 10, 0.9)  # type: ignore[misc]
+    with pytest.raises(ValueError) as err:  # no spread in either arm
+        hedges_g_from_stats(1.0, 0.0, 10, 0.0, 0.0, 10)
+    assert str(err.value) == "hedges_g is undefined when the pooled standard deviation is 0"
+    from edstudy.stats.effect_sizes import EffectSize
+
+    defaults = {f.name: f.default for f in dataclasses.fields(EffectSize)}
+    assert defaults["n_missing"] == 0
 
 
 def test_hedges_g_from_stats_is_wwc_s_with_unequal_arms():
