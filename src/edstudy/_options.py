@@ -9,6 +9,8 @@ subclass checks them in ``_check_options`` (called after every ``set_params``). 
 from __future__ import annotations
 
 import inspect
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,26 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
     except (TypeError, ValueError):
         return a is b
+
+
+def check_bool(name: str, value: Any) -> None:
+    """``value`` is True or False (numpy's too), else a ValueError naming ``name``."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def check_int(name: str, value: Any, minimum: int) -> None:
+    """``value`` is an int (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def check_number(name: str, value: Any, allowed: str, ok: Callable[[float], bool]) -> None:
+    """``value`` is a finite number (not a bool) for which ``ok`` holds; ``allowed`` says which."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
+    if not (math.isfinite(float(value)) and ok(float(value))):
+        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
 
 
 class EstimatorOptions:

@@ -40,7 +40,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from edstudy._options import EstimatorOptions
+from edstudy._options import EstimatorOptions, check_bool, check_int, check_number
 from edstudy._output import write_file
 from edstudy.bkt import _kernels as K
 from edstudy.bkt import metrics as M
@@ -107,23 +107,6 @@ class NotFittedError(ValueError, AttributeError):
 
 class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the log-likelihood settled."""
-
-
-def _check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def _check_number(name: str, value: Any, allowed: str, ok) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
-    if not (math.isfinite(float(value)) and ok(float(value))):
-        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
 
 
 @contextlib.contextmanager
@@ -264,13 +247,13 @@ class BKT(EstimatorOptions):
             "student_prior",
             "student_learn",
         ):
-            _check_bool(name, getattr(self, name))
-        _check_number("student_effect_sd", self.student_effect_sd, "> 0", lambda v: v > 0)
-        _check_number("max_guess", self.max_guess, "in (0, 1]", lambda v: 0 < v <= 1)
-        _check_number("max_slip", self.max_slip, "in (0, 1]", lambda v: 0 < v <= 1)
-        _check_int("restarts", self.restarts, 1)
-        _check_int("max_iter", self.max_iter, 1)
-        _check_number("tol", self.tol, ">= 0", lambda v: v >= 0)
+            check_bool(name, getattr(self, name))
+        check_number("student_effect_sd", self.student_effect_sd, "> 0", lambda v: v > 0)
+        check_number("max_guess", self.max_guess, "in (0, 1]", lambda v: 0 < v <= 1)
+        check_number("max_slip", self.max_slip, "in (0, 1]", lambda v: 0 < v <= 1)
+        check_int("restarts", self.restarts, 1)
+        check_int("max_iter", self.max_iter, 1)
+        check_number("tol", self.tol, ">= 0", lambda v: v >= 0)
         if self.handle_unknown not in HANDLE_UNKNOWN:
             raise ValueError(
                 f"handle_unknown must be one of 'error', 'average', got {self.handle_unknown!r}"
@@ -632,7 +615,7 @@ class BKT(EstimatorOptions):
             and ``n_groups``.
         """
         names = M.check_metrics(metrics)
-        _check_int("folds", folds, 2)
+        check_int("folds", folds, 2)
         column = "student_id" if by == "student" else by
         if not isinstance(by, str) or column not in log.columns:
             raise ValueError(f"by must be 'student' or a column of the log, got {by!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import os
 import warnings
 from collections.abc import Iterable, Mapping
@@ -14,31 +13,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from edstudy._options import EstimatorOptions
+from edstudy._options import EstimatorOptions, check_bool, check_int, check_number
 from edstudy.bkt import metrics as M
 from edstudy.bkt.model import ConvergenceWarning, NotFittedError
 from edstudy.schema import validate_log
 
-__all__ = ["DEFAULT_METRICS", "KTModel", "NotFittedError", "student_folds"]
+__all__ = [
+    "DEFAULT_METRICS",
+    "KTModel",
+    "NotFittedError",
+    "check_bool",
+    "check_int",
+    "check_number",
+    "student_folds",
+]
 
 DEFAULT_METRICS = ("auc", "rmse", "log_loss", "accuracy")
-
-
-def check_bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
-def check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def check_number(name: str, value: Any, allowed: str, ok) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
-    if not (math.isfinite(float(value)) and ok(float(value))):
-        raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
 
 
 def check_seed(value: Any) -> None:
