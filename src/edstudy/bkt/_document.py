@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_model_document"]
+import pandas as pd
+
+from edstudy._output import write_file
+
+__all__ = ["document_options", "is_model_file", "read_model_document", "write_model_document"]
 
 _TOP = ("format", "options", "params", "fit")
 _FIT = ("history", "log_likelihood", "n_iter", "converged")
@@ -130,3 +135,55 @@ def read_model_document(
     if not isinstance(fit["converged"], bool):
         raise _fail(p, "fit.converged", f"must be true or false, got {fit['converged']!r}")
     return dict(doc)
+
+
+def is_model_file(path: Path, model_format: str) -> bool:
+    """Whether ``path`` holds a BKT model edstudy saved (so saving over it destroys nothing)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == model_format
+
+
+def write_model_document(
+    path: str | os.PathLike,
+    *,
+    model_format: str,
+    options: dict[str, Any],
+    params: dict[str, Any],
+    history: Sequence[float],
+    log_likelihood: float,
+    n_iter: int,
+    converged: bool,
+) -> None:
+    """Write a model's JSON document (atomically; an existing file only if it is a model)."""
+    options = dict(options)
+    if isinstance(options.get("fixed"), pd.DataFrame):
+        options["fixed"] = {"__frame__": json.loads(options["fixed"].to_json(orient="records"))}
+    doc = {
+        "format": model_format,
+        "options": options,
+        "params": params,
+        "fit": {
+            "history": [float(x) for x in history],
+            "log_likelihood": float(log_likelihood) if math.isfinite(log_likelihood) else None,
+            "n_iter": int(n_iter),
+            "converged": bool(converged),
+        },
+    }
+    write_file(
+        path,
+        json.dumps(doc, indent=1),
+        is_ours=lambda p: is_model_file(p, model_format),
+        what="a BKT model",
+    )
+
+
+def document_options(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The estimator options of a checked document (a saved ``fixed`` table back as a frame)."""
+    options = dict(doc["options"])
+    fx = options.get("fixed")
+    if isinstance(fx, Mapping) and "__frame__" in fx:
+        options["fixed"] = pd.DataFrame(fx["__frame__"])
+    return options

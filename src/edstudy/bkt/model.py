@@ -28,12 +28,9 @@ transition and no evidence, so activities without an answer still teach.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import numba
@@ -41,11 +38,10 @@ import numpy as np
 import pandas as pd
 
 from edstudy._options import EstimatorOptions, check_bool, check_int, check_number
-from edstudy._output import write_file
 from edstudy.bkt import _kernels as K
 from edstudy.bkt import metrics as M
 from edstudy.bkt._design import Design, Encoding, design_fit, design_predict
-from edstudy.bkt._document import read_model_document
+from edstudy.bkt._document import document_options, read_model_document, write_model_document
 from edstudy.bkt._em import (
     Options,
     Tables,
@@ -90,15 +86,6 @@ def _without_unscored_skills(log: pd.DataFrame) -> pd.DataFrame:
         stacklevel=3,
     )
     return log[mask]
-
-
-def _is_model_file(path: Path) -> bool:
-    """Whether ``path`` holds a BKT model edstudy saved (so saving over it destroys nothing)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(doc, dict) and doc.get("format") == MODEL_FORMAT
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -736,24 +723,16 @@ class BKT(EstimatorOptions):
         temporary sibling and renamed into place; an existing file is replaced only when it is
         an edstudy BKT model (:class:`edstudy._output.OutputError` otherwise).
         """
-        model = self._fitted()
-        options = self.get_params()
-        if isinstance(options["fixed"], pd.DataFrame):
-            options["fixed"] = {"__frame__": json.loads(options["fixed"].to_json(orient="records"))}
-        doc = {
-            "format": MODEL_FORMAT,
-            "options": options,
-            "params": model.to_dict(),
-            "fit": {
-                "history": [float(x) for x in self.history_],
-                "log_likelihood": None
-                if not math.isfinite(self.log_likelihood_)
-                else float(self.log_likelihood_),
-                "n_iter": int(self.n_iter_),
-                "converged": bool(self.converged_),
-            },
-        }
-        write_file(path, json.dumps(doc, indent=1), is_ours=_is_model_file, what="a BKT model")
+        write_model_document(
+            path,
+            model_format=MODEL_FORMAT,
+            options=self.get_params(),
+            params=self._fitted().to_dict(),
+            history=self.history_,
+            log_likelihood=self.log_likelihood_,
+            n_iter=self.n_iter_,
+            converged=self.converged_,
+        )
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> BKT:
@@ -767,12 +746,8 @@ class BKT(EstimatorOptions):
             mastery.
         """
         doc = read_model_document(path, model_format=MODEL_FORMAT, option_names=cls._option_names())
-        options = dict(doc["options"])
-        fx = options.get("fixed")
-        if isinstance(fx, Mapping) and "__frame__" in fx:
-            options["fixed"] = pd.DataFrame(fx["__frame__"])
         try:
-            est = cls(**options)
+            est = cls(**document_options(doc))
             est._check_options()
         except (TypeError, ValueError) as err:
             raise ValueError(f"{path}: options: {err}") from None
